@@ -1,0 +1,123 @@
+"""Build the FastAPI application and the resources it shares: store, client, job backend."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+
+from fastapi import FastAPI
+
+from hospital_bulk import __version__
+from hospital_bulk.api.deps import Services
+from hospital_bulk.api.limits import BodySizeLimit
+from hospital_bulk.api.problems import install_problem_handlers
+from hospital_bulk.api.routes import bulk, health, metrics, status, web
+from hospital_bulk.config import Settings
+from hospital_bulk.directory.client import DirectoryClient
+from hospital_bulk.jobs.backend import JobBackend
+from hospital_bulk.jobs.context import PipelineContext
+from hospital_bulk.store.engine import create_store_engine
+from hospital_bulk.store.migrate import pending_migrations, upgrade_database
+from hospital_bulk.store.repository import JobRepository
+
+logger = logging.getLogger(__name__)
+
+#: Path under which `serve` mounts the bundled Directory when no other one is configured.
+BUNDLED_DIRECTORY_PATH = "/directory"
+
+
+def create_app(settings: Settings | None = None, *, bundled_directory: FastAPI | None = None) -> FastAPI:
+    """Create the service's app.
+
+    Args:
+        settings: configuration; read from the environment when None.
+        bundled_directory: a Directory app to mount at `/directory` and run with this app.
+    """
+    settings = settings or Settings()
+    app = FastAPI(
+        title="hospital-bulk",
+        version=__version__,
+        description="Load hospitals from a CSV file into a Hospital Directory, safely.",
+        lifespan=_lifespan(settings, bundled_directory),
+    )
+    install_problem_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
+    for module in (bulk, status, health, metrics, web):
+        app.include_router(module.router)
+    if bundled_directory is not None:
+        app.mount(BUNDLED_DIRECTORY_PATH, bundled_directory)
+    return app
+
+
+def _lifespan(settings: Settings, bundled_directory: FastAPI | None):  # type: ignore[no-untyped-def]
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            if bundled_directory is not None:
+                # Starlette does not run the lifespan of a mounted app, so run it here.
+                await stack.enter_async_context(bundled_directory.router.lifespan_context(bundled_directory))
+            services = await _start_services(settings, stack)
+            app.state.services = services
+            yield
+
+    return lifespan
+
+
+async def _start_services(settings: Settings, stack: AsyncExitStack) -> Services:
+    engine = create_store_engine(settings.job_store_url)
+    stack.callback(engine.dispose)
+    _prepare_store(settings, engine)
+    repository = JobRepository(engine)
+
+    if not settings.directory_url:
+        raise RuntimeError("HOSPITAL_DIRECTORY_URL is not set and no bundled Directory was given.")
+    client = build_directory_client(settings)
+    stack.push_async_callback(client.aclose)
+    context = PipelineContext.local(settings=settings, repository=repository, client=client)
+    logger.info("Using the Hospital Directory at %s", settings.directory_url)
+
+    backend = build_backend(settings, context)
+    await backend.start()
+    stack.push_async_callback(backend.stop)
+    return Services(settings=settings, repository=repository, context=context, backend=backend)
+
+
+def _prepare_store(settings: Settings, engine: object) -> None:
+    from sqlalchemy import Engine
+
+    assert isinstance(engine, Engine)
+    if engine.url.get_backend_name() == "sqlite":
+        # The embedded store belongs to this process, so it migrates itself.
+        upgrade_database(settings.job_store_url)
+    elif pending_migrations(engine):
+        raise RuntimeError(
+            f"The job store at {engine.url.render_as_string(hide_password=True)} is not at the newest "
+            "schema. Run `hospital-bulk db upgrade` first."
+        )
+
+
+def build_directory_client(settings: Settings) -> DirectoryClient:
+    """Create the Directory client the settings describe (shared limits in the distributed shape)."""
+    from hospital_bulk.directory.pacing import LocalPacer
+
+    assert settings.directory_url is not None
+    return DirectoryClient(
+        settings.directory_url,
+        timeout=settings.directory_timeout,
+        warmup_timeout=settings.directory_warmup_timeout,
+        retry_attempts=settings.directory_retry_attempts,
+        rate_limit_wait=settings.directory_rate_limit_wait,
+        pacer=LocalPacer(settings.directory_creates_per_minute),
+        max_connections=settings.concurrency + 10,
+    )
+
+
+def build_backend(settings: Settings, context: PipelineContext) -> JobBackend:
+    if settings.uses_celery:
+        from hospital_bulk.workers.celery_backend import CeleryBackend
+
+        return CeleryBackend(context)
+    from hospital_bulk.workers.inprocess import InProcessBackend
+
+    return InProcessBackend(context)

@@ -1,0 +1,127 @@
+"""Uploads and batch activation."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Header, Request, Response, UploadFile
+
+from hospital_bulk.api.deps import OwnerDep, ServicesDep
+from hospital_bulk.api.schemas import ActivationResponse, JobAccepted
+from hospital_bulk.api.views import progress_percentage
+from hospital_bulk.errors import ActivationFailed, UploadRejected
+from hospital_bulk.jobs.activation import activate_job
+from hospital_bulk.jobs.intake import Upload, accept_upload
+from hospital_bulk.jobs.states import JobStatus, RowStatus
+
+router = APIRouter(prefix="/api/v1/hospitals", tags=["hospitals"])
+
+_PROBLEM = {"content": {"application/problem+json": {}}}
+
+
+@router.post(
+    "/bulk",
+    status_code=202,
+    response_model=JobAccepted,
+    responses={400: _PROBLEM, 401: _PROBLEM, 413: _PROBLEM, 415: _PROBLEM, 422: _PROBLEM},
+)
+async def upload_hospitals(
+    request: Request,
+    response: Response,
+    services: ServicesDep,
+    owner: OwnerDep,
+    file: Annotated[UploadFile, File(description="CSV with name, address and optional phone columns.")],
+    column_mapping: Annotated[
+        str | None,
+        Form(description='JSON object from field to header, e.g. {"name": "Facility Name"}.'),
+    ] = None,
+    idempotency_key: Annotated[
+        str | None, Header(alias="Idempotency-Key", max_length=255, description="Unique per upload.")
+    ] = None,
+) -> JobAccepted:
+    """Upload a CSV of hospitals; the rows are created in the background under one batch.
+
+    Answers 202 once the file is read and stored. The same Idempotency-Key with the same
+    file returns the same job (header `Idempotent-Replayed: true`); with another file, 422.
+    """
+    upload = Upload(
+        filename=file.filename or "upload.csv",
+        data=await file.read(),
+        owner=owner,
+        idempotency_key=idempotency_key,
+        column_mapping=_parse_mapping(column_mapping),
+    )
+    job, replayed = await accept_upload(
+        upload, settings=services.settings, repository=services.repository, backend=services.backend
+    )
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return JobAccepted(
+        job_id=job.id,
+        status=job.status,
+        progress_percentage=progress_percentage(job, services.repository.count_rows(job.id)),
+        batch_id=job.batch_id,
+        total_hospitals=job.total_rows,
+        status_url=str(request.url_for("read_job_status", job_id=job.id)),
+    )
+
+
+@router.patch(
+    "/bulk/batch/{batch_id}/activate",
+    response_model=ActivationResponse,
+    responses={404: _PROBLEM, 409: _PROBLEM, 502: _PROBLEM},
+)
+async def activate_hospital_batch(batch_id: str, services: ServicesDep, owner: OwnerDep) -> ActivationResponse:
+    """Activate a batch that was not auto-activated. Safe to repeat: an active batch answers 200."""
+    job = services.repository.find_job_by_batch(batch_id, owner=owner)
+    if job.status in (JobStatus.PENDING, JobStatus.PROCESSING):
+        raise ActivationFailed(
+            f"Job {job.id} is still {job.status.value}; its batch {batch_id} cannot be activated yet.",
+            fix="Wait until the job's status is completed, then activate.",
+            status_code=409,
+        )
+    counts = services.repository.count_rows(job.id)
+    created = counts.get(RowStatus.CREATED, 0) + counts.get(RowStatus.CREATED_AND_ACTIVATED, 0)
+    if created == 0:
+        raise ActivationFailed(
+            f"Batch {batch_id} has no created hospital to activate: every row of job {job.id} failed.",
+            fix="Fix the rows and upload them again.",
+            status_code=409,
+        )
+    result = await activate_job(services.context, job)
+    if not result.activated:
+        raise ActivationFailed(
+            result.error or "The Directory did not activate the batch.",
+            fix="Resubmit the missing rows." if result.missing_rows else "Retry the activation later.",
+            status_code=409 if result.missing_rows else 502,
+            extensions={"activated": False, "error_message": result.error, "batch_id": batch_id,
+                        "missing_rows": list(result.missing_rows) or None},
+        )
+    return ActivationResponse(
+        batch_id=batch_id,
+        job_id=job.id,
+        activated=True,
+        activated_count=result.activated_count,
+        message=f"Batch {batch_id} is active: {result.activated_count} hospital(s).",
+    )
+
+
+def _parse_mapping(raw: str | None) -> dict[str, str] | None:
+    if not raw:
+        return None
+    try:
+        mapping = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise UploadRejected(
+            f"The column_mapping field is not valid JSON: {exc.msg} at position {exc.pos}.",
+            fix='Send a JSON object such as {"name": "Facility Name", "phone": "Tel"}.',
+        ) from None
+    if not isinstance(mapping, dict) or not all(
+        isinstance(key, str) and isinstance(value, str) for key, value in mapping.items()
+    ):
+        raise UploadRejected(
+            "The column_mapping field must be a JSON object of strings.",
+            fix='Send a JSON object such as {"name": "Facility Name", "phone": "Tel"}.',
+        )
+    return mapping

@@ -1,0 +1,56 @@
+"""Job status and the list of jobs."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from hospital_bulk.api.deps import OwnerDep, ServicesDep
+from hospital_bulk.api.schemas import JobStatusResponse, JobSummary
+from hospital_bulk.api.views import job_status
+from hospital_bulk.jobs.states import RowStatus
+
+router = APIRouter(prefix="/api/v1/hospitals", tags=["hospitals"])
+
+#: Rows per status page; the CMS file's 5,320 rows fit in one.
+MAX_PAGE = 10_000
+
+
+@router.get(
+    "/status/{job_id}",
+    response_model=JobStatusResponse,
+    responses={404: {"content": {"application/problem+json": {}}}},
+)
+def read_job_status(
+    job_id: str,
+    services: ServicesDep,
+    owner: OwnerDep,
+    offset: Annotated[int, Query(ge=0, description="First row of the page of hospitals.")] = 0,
+    limit: Annotated[int, Query(ge=0, le=MAX_PAGE, description="Rows per page of hospitals.")] = MAX_PAGE,
+    status: Annotated[RowStatus | None, Query(description="Only rows with this status.")] = None,
+) -> JobStatusResponse:
+    """Progress and per-row outcome of a job; `hospitals` is paged by `offset` and `limit`."""
+    repository = services.repository
+    job = repository.get_job(job_id, owner=owner)
+    counts = repository.count_rows(job_id)
+    rows = repository.list_rows(
+        job_id, offset=offset, limit=limit, statuses=[status] if status else None
+    ) if limit else []
+    return job_status(job, counts, rows, offset=offset, limit=limit)
+
+
+@router.get("/jobs", response_model=list[JobSummary])
+def list_jobs(
+    services: ServicesDep,
+    owner: OwnerDep,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> list[JobSummary]:
+    """The most recent jobs of the caller, newest first."""
+    return [
+        JobSummary(
+            job_id=job.id, status=job.status, filename=job.filename, batch_id=job.batch_id,
+            total_hospitals=job.total_rows, batch_activated=job.batch_activated, created_at=job.created_at,
+        )
+        for job in services.repository.list_jobs(owner=owner, limit=limit)
+    ]

@@ -1,0 +1,33 @@
+"""Read and check an uploaded CSV file of hospitals, without creating anything.
+
+`read_hospital_csv` decodes the bytes, detects the delimiter and the columns, and
+returns a `CsvReport` whose rows are `HospitalRow` values, each valid or carrying
+errors. A file that cannot be loaded at all raises `CsvFileError`.
+
+Row numbers: `row` is the 1-based number of the record after the header line, counting
+blank records, which are skipped. Row 1 is the first record after the header, so row N
+is spreadsheet line N + 1 when no cell contains a line break and no blank line comes
+before the header.
+
+A file with a header line but no data rows is rejected ("No data rows", status 422),
+because an upload that creates nothing is almost always the wrong file.
+"""
+
+from hospital_bulk.csv_input.errors import CsvFileError
+from hospital_bulk.csv_input.models import CsvReport, HospitalRow
+from hospital_bulk.csv_input.reader import read_hospital_csv
+from hospital_bulk.csv_input.validation import (
+    MAX_ADDRESS_LENGTH,
+    MAX_NAME_LENGTH,
+    MAX_PHONE_LENGTH,
+)
+
+__all__ = [
+    "MAX_ADDRESS_LENGTH",
+    "MAX_NAME_LENGTH",
+    "MAX_PHONE_LENGTH",
+    "CsvFileError",
+    "CsvReport",
+    "HospitalRow",
+    "read_hospital_csv",
+]

@@ -1,0 +1,193 @@
+"""Decode the bytes of an uploaded CSV file into text, or reject content that is not text.
+
+The attempts, in order:
+
+1. A byte order mark decides the encoding: UTF-8 ("utf-8-sig"), UTF-32 or UTF-16.
+2. Signatures of binary formats (Excel workbooks, ZIP, PDF, images) and NUL bytes are
+   rejected with status 415.
+3. Strict UTF-8 ("utf-8").
+4. Windows-1252 ("cp1252"), which Excel writes for "CSV (Comma delimited)" on Western
+   Windows, when every byte is defined in it and charset-normalizer finds the decoded
+   text coherent.
+5. The best match of charset-normalizer over all the encodings it knows.
+
+Steps 4 and 5 are guesses, so their result carries a warning that names the encoding.
+"""
+
+from __future__ import annotations
+
+import codecs
+from dataclasses import dataclass
+
+from charset_normalizer import from_bytes
+
+from hospital_bulk.csv_input.errors import (
+    STATUS_UNPROCESSABLE,
+    STATUS_UNSUPPORTED_MEDIA_TYPE,
+    CsvFileError,
+)
+
+__all__ = ["DecodedText", "decode_csv_bytes"]
+
+SAVE_AS_CSV_FIX = (
+    'Open the sheet in Excel or another spreadsheet program, save it as "CSV UTF-8 '
+    '(Comma delimited)", and upload that file.'
+)
+
+# UTF-32 marks come first because the UTF-32 LE mark starts with the UTF-16 LE mark.
+_BYTE_ORDER_MARKS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+_BINARY_SIGNATURES = (
+    (b"PK\x03\x04", "a ZIP archive, such as an Excel workbook (.xlsx)"),
+    (b"PK\x05\x06", "an empty ZIP archive"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an Excel 97-2003 workbook (.xls) or Office document"),
+    (b"%PDF-", "a PDF document"),
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF87a", "a GIF image"),
+    (b"GIF89a", "a GIF image"),
+    (b"\x1f\x8b", "a gzip archive"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedText:
+    """The text of a file, the codec name it was decoded with, and a warning if guessed."""
+
+    text: str
+    encoding: str
+    warning: str | None = None
+
+
+def decode_csv_bytes(data: bytes, *, filename: str) -> DecodedText:
+    """Decode `data` by the attempts listed in the module docstring.
+
+    Raises:
+        CsvFileError: With status 415 when the content is binary, contains NUL bytes or
+            matches no known encoding, and 422 when it has a byte order mark but bytes
+            that are invalid in that encoding.
+    """
+    for mark, encoding in _BYTE_ORDER_MARKS:
+        if data.startswith(mark):
+            return _decode_with_byte_order_mark(data, encoding, filename=filename)
+
+    _reject_binary(data, filename=filename)
+    try:
+        return DecodedText(data.decode("utf-8"), "utf-8")
+    except UnicodeDecodeError:
+        pass
+
+    cp1252_text = _decode_as_cp1252(data)
+    if cp1252_text is not None:
+        return DecodedText(cp1252_text, "cp1252", _cp1252_warning())
+    return _decode_with_best_guess(data, filename=filename)
+
+
+def _decode_with_byte_order_mark(data: bytes, encoding: str, *, filename: str) -> DecodedText:
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise CsvFileError(
+            filename=filename,
+            title="Invalid text encoding",
+            detail=(
+                f"The file starts with a {encoding.upper()} byte order mark, but the bytes "
+                f"at offset {exc.start} ({exc.object[exc.start : exc.end]!r}) are not valid "
+                f"{encoding.upper()}."
+            ),
+            fix=SAVE_AS_CSV_FIX,
+            status_code=STATUS_UNPROCESSABLE,
+        ) from exc
+
+    # A second mark is left when a tool adds one to text that already has one.
+    text = text.removeprefix("\ufeff")
+    if "\x00" in text:
+        raise _nul_error(filename, f"character {text.index(chr(0))}")
+    return DecodedText(text, encoding)
+
+
+def _reject_binary(data: bytes, *, filename: str) -> None:
+    for signature, description in _BINARY_SIGNATURES:
+        if data.startswith(signature):
+            raise CsvFileError(
+                filename=filename,
+                title="Not a CSV file",
+                detail=f"The file is {description}, not CSV text.",
+                fix=SAVE_AS_CSV_FIX,
+                status_code=STATUS_UNSUPPORTED_MEDIA_TYPE,
+            )
+
+    nul_offset = data.find(b"\x00")
+    if nul_offset >= 0:
+        raise _nul_error(filename, f"byte {nul_offset}")
+
+
+def _nul_error(filename: str, position: str) -> CsvFileError:
+    return CsvFileError(
+        filename=filename,
+        title="Not a text file",
+        detail=(
+            f"The file contains a NUL character (the first at {position}), which CSV "
+            "text never contains. It may be a binary file or UTF-16 text without a byte "
+            "order mark."
+        ),
+        fix=SAVE_AS_CSV_FIX,
+        status_code=STATUS_UNSUPPORTED_MEDIA_TYPE,
+    )
+
+
+def _decode_as_cp1252(data: bytes) -> str | None:
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        # 0x81, 0x8D, 0x8F, 0x90 and 0x9D are undefined in Windows-1252.
+        return None
+
+    # Every defined byte decodes to some Latin character, so decoding alone proves
+    # nothing: Cyrillic or Chinese text would decode too, as gibberish. charset-normalizer
+    # returns a match only when the decoded text is coherent (few mixed-case or
+    # mixed-script runs), which is what separates real Windows-1252 text.
+    # NOTE: text in other Latin code pages also passes, so Polish Windows-1250 text
+    # reads as Windows-1252 ("Łódź" becomes "£ódŸ"). The warning asks for a check.
+    if from_bytes(data, cp_isolation=["cp1252"]).best() is None:
+        return None
+    return text
+
+
+def _decode_with_best_guess(data: bytes, *, filename: str) -> DecodedText:
+    match = from_bytes(data).best()
+    if match is None:
+        raise CsvFileError(
+            filename=filename,
+            title="Unknown text encoding",
+            detail=(
+                "The file is not valid UTF-8, and its bytes do not read as coherent text "
+                "in any other known encoding."
+            ),
+            fix=SAVE_AS_CSV_FIX,
+            status_code=STATUS_UNSUPPORTED_MEDIA_TYPE,
+        )
+
+    # NOTE: charset-normalizer guesses from samples of the file, so short files can get
+    # a wrong guess. The warning names the encoding so that a person can check.
+    encoding = match.encoding
+    warning = (
+        f"The file is not UTF-8, so its encoding was guessed as {encoding}. If letters "
+        'look wrong in the results, save the sheet as "CSV UTF-8 (Comma delimited)" '
+        "and upload it again."
+    )
+    return DecodedText(str(match), encoding, warning)
+
+
+def _cp1252_warning() -> str:
+    return (
+        "The file is not UTF-8, so it was read as Windows-1252 (cp1252), the encoding of "
+        "Excel's \"CSV (Comma delimited)\" format. If accented letters look wrong in the "
+        'results, save the sheet as "CSV UTF-8 (Comma delimited)" and upload it again.'
+    )

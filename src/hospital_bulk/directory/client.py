@@ -1,0 +1,248 @@
+"""Async client of the Hospital Directory API.
+
+Retries are limited to requests that cannot have been stored: connection failures before
+the request went out, 503 (the upstream answers it before storing), and 429 (rate limit,
+paused for a whole window). A create that may have been stored is reported `Unknown` and
+never resent here: the job pipeline settles it against the batch listing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+import stamina
+
+from hospital_bulk.directory.outcomes import (
+    Activated,
+    ActivationOutcome,
+    AlreadyActive,
+    BatchNotFound,
+    Created,
+    CreateOutcome,
+    ListedHospital,
+    NotActivated,
+    Rejected,
+    Unknown,
+)
+from hospital_bulk.directory.pacing import CreatePacer, LocalPacer
+from hospital_bulk.metrics import DIRECTORY_REQUEST_SECONDS, DIRECTORY_RETRIES
+
+logger = logging.getLogger(__name__)
+
+# Errors raised before any byte of the request reached the server: always safe to resend.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# Errors after the request was (maybe) sent: a create may have been stored.
+_OUTCOME_UNKNOWN = (httpx.ReadTimeout, httpx.WriteTimeout, httpx.ReadError, httpx.WriteError,
+                    httpx.RemoteProtocolError)
+
+
+class _Transient(Exception):
+    """A response that asks for the same request again: 503 before storing, or 429."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class DirectoryClient:
+    """Client of one Hospital Directory.
+
+    Args:
+        base_url: the Directory's base URL, e.g. `http://127.0.0.1:8001`.
+        timeout: seconds to wait for one response (connect timeout is at most 5 s).
+        warmup_timeout: seconds a sleeping public instance may take to answer `GET /`.
+        retry_attempts: tries per request for failures that stored nothing.
+        rate_limit_wait: seconds every create pauses after a 429 without `Retry-After`.
+        pacer: spaces creates; a `LocalPacer` without a cap by default.
+        max_connections: size of the connection pool.
+        transport: an httpx transport, for tests of faults a real server cannot produce.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float = 30.0,
+        warmup_timeout: float = 90.0,
+        retry_attempts: int = 6,
+        rate_limit_wait: float = 61.0,
+        pacer: CreatePacer | None = None,
+        max_connections: int = 100,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.retry_attempts = retry_attempts
+        self.rate_limit_wait = rate_limit_wait
+        self.warmup_timeout = warmup_timeout
+        self.pacer = pacer or LocalPacer()
+        self._warm = False
+        self._http = httpx.AsyncClient(
+            base_url=self.base_url,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
+            transport=transport,
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def ping(self, *, timeout: float = 5.0) -> int:
+        """Send `GET /` once and return the status code; raises httpx errors."""
+        response = await self._http.get("/", timeout=timeout)
+        return response.status_code
+
+    async def warm_up(self) -> None:
+        """Wake the Directory with `GET /` once per client; a public instance may sleep."""
+        if self._warm:
+            return
+        deadline = time.monotonic() + self.warmup_timeout
+        async for attempt in stamina.retry_context(
+            on=(httpx.TransportError, _Transient), attempts=None, timeout=self.warmup_timeout,
+            wait_initial=0.5, wait_max=5.0,
+        ):
+            with attempt:
+                remaining = max(deadline - time.monotonic(), 1.0)
+                async with self._timed("warm_up"):
+                    response = await self._http.get("/", timeout=remaining)
+                self._raise_transient(response)
+        self._warm = True
+        logger.info("Directory %s answered the warm-up request", self.base_url)
+
+    async def create_hospital(
+        self, *, name: str, address: str, phone: str | None, batch_id: str
+    ) -> CreateOutcome:
+        """Create one inactive hospital in `batch_id`; see `outcomes` for what comes back."""
+        body = {"name": name, "address": address, "phone": phone, "creation_batch_id": batch_id}
+        try:
+            response = await self._send_retrying("create", "POST", "/hospitals/", json=body, pace=True)
+        except _OUTCOME_UNKNOWN as exc:
+            return Unknown(f"{type(exc).__name__} after the create was sent")
+        except (*_NOT_SENT, _Transient) as exc:
+            return Rejected(f"Directory unavailable after {self.retry_attempts} attempts: {_describe(exc)}")
+        if response.status_code == 200:
+            return Created(int(response.json()["id"]))
+        if response.status_code >= 500:
+            # A gateway error or a crash may come after the hospital was stored.
+            return Unknown(f"Directory answered {response.status_code}")
+        return Rejected(_rejection_message(response), response.status_code)
+
+    async def list_batch(self, batch_id: str) -> list[ListedHospital]:
+        """List the batch's hospitals; an unknown or empty batch gives `[]` (the upstream's 404)."""
+        response = await self._send_retrying(
+            "list_batch", "GET", f"/hospitals/batch/{batch_id}", safe_to_repeat=True
+        )
+        if response.status_code == 404:
+            return []
+        response.raise_for_status()
+        return [
+            ListedHospital(
+                id=int(item["id"]), name=item["name"], address=item["address"],
+                phone=item.get("phone"), active=bool(item.get("active")),
+            )
+            for item in response.json()
+        ]
+
+    async def activate_batch(self, batch_id: str) -> ActivationOutcome:
+        """Ask the Directory to activate every hospital of the batch, once."""
+        try:
+            response = await self._send_retrying(
+                "activate", "PATCH", f"/hospitals/batch/{batch_id}/activate"
+            )
+        except _OUTCOME_UNKNOWN as exc:
+            return NotActivated(f"{type(exc).__name__} after the activation was sent", outcome_unknown=True)
+        except (*_NOT_SENT, _Transient) as exc:
+            return NotActivated(f"Directory unavailable: {_describe(exc)}")
+        if response.status_code == 200:
+            return Activated(int(response.json().get("activated_count", 0)))
+        if response.status_code == 400:
+            return AlreadyActive()
+        if response.status_code == 404:
+            return BatchNotFound()
+        return NotActivated(
+            f"Directory answered {response.status_code}: {_rejection_message(response)}",
+            outcome_unknown=response.status_code >= 500,
+        )
+
+    async def _send_retrying(
+        self,
+        operation: str,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        pace: bool = False,
+        safe_to_repeat: bool = False,
+    ) -> httpx.Response:
+        retry_on: tuple[type[Exception], ...] = (*_NOT_SENT, _Transient)
+        if safe_to_repeat:
+            retry_on = (*retry_on, *_OUTCOME_UNKNOWN)
+        attempt_number = 0
+        async for attempt in stamina.retry_context(
+            on=retry_on, attempts=self.retry_attempts, timeout=None,
+            wait_initial=0.2, wait_max=10.0, wait_jitter=0.5,
+        ):
+            with attempt:
+                attempt_number += 1
+                if attempt_number > 1:
+                    logger.warning("Retrying Directory %s %s (attempt %d)", method, path, attempt_number)
+                if pace:
+                    await self.pacer.acquire()
+                async with self._timed(operation):
+                    response = await self._http.request(method, path, json=json)
+                if response.status_code == 429:
+                    await self._pause_for_rate_limit(operation)
+                self._raise_transient(response, operation=operation, safe_to_repeat=safe_to_repeat)
+        return response
+
+    def _raise_transient(
+        self, response: httpx.Response, *, operation: str = "warm_up", safe_to_repeat: bool = True
+    ) -> None:
+        status = response.status_code
+        if status == 429 or status == 503 or (safe_to_repeat and status >= 500):
+            DIRECTORY_RETRIES.labels(operation, str(status)).inc()
+            raise _Transient(f"HTTP {status}")
+
+    async def _pause_for_rate_limit(self, operation: str) -> None:
+        logger.warning(
+            "Directory rate limit hit on %s; pausing creates for %.0f s (no Retry-After sent)",
+            operation, self.rate_limit_wait,
+        )
+        await self.pacer.pause(self.rate_limit_wait)
+        if operation != "create":
+            await asyncio.sleep(self.rate_limit_wait)
+
+    @asynccontextmanager
+    async def _timed(self, operation: str) -> AsyncIterator[None]:
+        started = time.perf_counter()
+        outcome = "error"
+        try:
+            yield
+            outcome = "ok"
+        finally:
+            DIRECTORY_REQUEST_SECONDS.labels(operation, outcome).observe(time.perf_counter() - started)
+
+
+def _describe(exc: BaseException) -> str:
+    return str(exc) or type(exc).__name__
+
+
+def _rejection_message(response: httpx.Response) -> str:
+    """Turn an upstream error body into one readable sentence."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:300] or f"HTTP {response.status_code}"
+    detail = body.get("detail", body.get("error")) if isinstance(body, dict) else body
+    if isinstance(detail, list):
+        parts = []
+        for item in detail:
+            field = ".".join(str(part) for part in item.get("loc", [])[1:]) or "body"
+            parts.append(f"{field}: {item.get('msg', 'invalid')}")
+        return "Validation error: " + "; ".join(parts)
+    return str(detail)

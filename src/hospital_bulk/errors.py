@@ -1,0 +1,72 @@
+"""The service's exceptions.
+
+    HospitalBulkError
+    ├── JobNotFound            no job (or batch) with that id is visible to the caller
+    ├── IdempotencyKeyReused   a key came back with a different request
+    ├── UploadRejected         the upload is not acceptable (size, key, batch cap)
+    ├── ActivationFailed       the Directory did not activate a batch
+    └── DirectoryError         (in hospital_bulk.directory.errors) the upstream failed
+
+CSV problems are `hospital_bulk.csv_input.CsvFileError`. The API turns each of these into
+an RFC 9457 problem response in one exception handler.
+"""
+
+from __future__ import annotations
+
+
+class HospitalBulkError(Exception):
+    """Root of the service's own errors."""
+
+    status_code = 500
+    title = "Internal error"
+
+    def __init__(
+        self, detail: str, *, fix: str | None = None, extensions: dict[str, object] | None = None
+    ) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.fix = fix
+        #: Extra members of the problem response, such as the rows concerned.
+        self.extensions = extensions or {}
+
+
+class JobNotFound(HospitalBulkError):
+    """Raised when a job or batch id is unknown, or belongs to another API key."""
+
+    status_code = 404
+    title = "Not found"
+
+
+class IdempotencyKeyReused(HospitalBulkError):
+    """Raised when an Idempotency-Key is sent again with a different file or options."""
+
+    status_code = 422
+    title = "Idempotency-Key reused with a different request"
+
+
+class UploadRejected(HospitalBulkError):
+    """Raised when an upload breaks a limit that is not about the CSV's content."""
+
+    title = "Upload rejected"
+
+    def __init__(self, detail: str, *, fix: str | None = None, status_code: int = 422) -> None:
+        super().__init__(detail, fix=fix)
+        self.status_code = status_code
+
+
+class ActivationFailed(HospitalBulkError):
+    """Raised when the Directory did not activate a batch; nothing was rolled back."""
+
+    status_code = 502
+    title = "Activation failed"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        fix: str | None = None,
+        status_code: int = 502,
+        extensions: dict[str, object] | None = None,
+    ) -> None:
+        super().__init__(detail, fix=fix, extensions=extensions)
+        self.status_code = status_code

@@ -1,0 +1,111 @@
+"""Accept an upload: read the CSV, check the limits, store the job, schedule its work."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from hospital_bulk.config import Settings
+from hospital_bulk.csv_input import CsvReport, HospitalRow, read_hospital_csv
+from hospital_bulk.errors import UploadRejected
+from hospital_bulk.jobs.backend import JobBackend
+from hospital_bulk.jobs.models import Job, NewJob, NewRow
+from hospital_bulk.store.repository import JobRepository
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    filename: str
+    data: bytes
+    owner: str = ""
+    idempotency_key: str | None = None
+    column_mapping: Mapping[str, str] | None = None
+
+
+def fingerprint(upload: Upload) -> str:
+    """SHA-256 of the file bytes and the options that change what the job does."""
+    digest = hashlib.sha256(upload.data)
+    options = {"column_mapping": dict(upload.column_mapping or {})}
+    digest.update(json.dumps(options, sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+async def accept_upload(
+    upload: Upload, *, settings: Settings, repository: JobRepository, backend: JobBackend
+) -> tuple[Job, bool]:
+    """Store the upload as a job and schedule it.
+
+    Returns:
+        The job, and True when it is the replay of an earlier upload with the same key.
+
+    Raises:
+        CsvFileError: the file cannot be read as a CSV of hospitals.
+        UploadRejected: a key is required but missing, or the file exceeds the batch cap.
+        IdempotencyKeyReused: the key came with a different file or options before.
+    """
+    if settings.require_idempotency_key and not upload.idempotency_key:
+        raise UploadRejected(
+            "This service requires an Idempotency-Key header on every upload.",
+            fix="Send a unique value, such as a UUID, in the Idempotency-Key header.",
+            status_code=400,
+        )
+    report = await asyncio.to_thread(
+        read_hospital_csv, upload.data, filename=upload.filename,
+        column_mapping=upload.column_mapping, max_rows=settings.max_rows,
+    )
+    _check_batch_cap(report, settings.directory_batch_cap)
+    job = NewJob(
+        id=str(uuid.uuid4()),
+        batch_id=str(uuid.uuid4()),
+        filename=upload.filename,
+        fingerprint=fingerprint(upload),
+        owner=upload.owner,
+        idempotency_key=upload.idempotency_key,
+        file_report=file_report(report),
+    )
+    rows = [_new_row(row) for row in report.rows]
+    stored, replayed = await asyncio.to_thread(
+        repository.create_job, job, rows, chunk_size=settings.chunk_size
+    )
+    if not replayed:
+        await backend.enqueue_job(stored.id)
+    return stored, replayed
+
+
+def file_report(report: CsvReport) -> dict[str, object]:
+    """What was found while reading the file, kept with the job and shown by validation."""
+    return {
+        "encoding": report.encoding,
+        "delimiter": report.delimiter,
+        "columns": list(report.columns),
+        "mapping": {field: list(columns) for field, columns in report.mapping.items()},
+        "ignored_columns": list(report.ignored_columns),
+        "warnings": list(report.warnings),
+    }
+
+
+def _check_batch_cap(report: CsvReport, cap: int | None) -> None:
+    valid = len(report.valid_rows)
+    if cap is None or valid <= cap:
+        return
+    raise UploadRejected(
+        f"The file {report.filename!r} has {valid} valid rows, but the Directory accepts at most "
+        f"{cap} hospitals in one batch.",
+        fix=f"Split the file into files of at most {cap} rows and upload each one.",
+    )
+
+
+def _new_row(row: HospitalRow) -> NewRow:
+    return NewRow(
+        row=row.row,
+        name=row.name,
+        address=row.address,
+        phone=row.phone,
+        error_message=" ".join(row.errors) if row.errors else None,
+        warnings=tuple(row.warnings),
+        source=row.source,
+    )

@@ -1,0 +1,1 @@
+"""The job store: tables, migrations and the job repository."""

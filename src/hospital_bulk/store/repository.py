@@ -1,0 +1,509 @@
+"""The job repository: every read and write of jobs, chunks and rows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, and_, exists, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from hospital_bulk.errors import IdempotencyKeyReused, JobNotFound
+from hospital_bulk.jobs.models import (
+    ChunkClaim,
+    ChunkRef,
+    Job,
+    NewJob,
+    NewRow,
+    RowOutcome,
+    RowResult,
+    RowTodo,
+)
+from hospital_bulk.jobs.states import ChunkStatus, JobStatus, RowStatus
+from hospital_bulk.store.tables import ChunkRecord, JobRecord, RowRecord
+
+_INSERT_BATCH = 5000
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    # SQLite hands back naive datetimes; every stored time is UTC.
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+class JobRepository:
+    """Store and read jobs, their chunks and their rows.
+
+    Args:
+        engine: the job store's engine (SQLite or PostgreSQL).
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    # Jobs ---------------------------------------------------------------------------------
+
+    def create_job(self, job: NewJob, rows: Sequence[NewRow], *, chunk_size: int) -> tuple[Job, bool]:
+        """Store a job with its rows and chunks in one transaction.
+
+        Returns:
+            The job and whether it already existed under the same Idempotency-Key.
+
+        Raises:
+            IdempotencyKeyReused: the key was used before with a different fingerprint.
+        """
+        if job.idempotency_key is not None and (existing := self._replay(job)) is not None:
+            return existing, True
+        try:
+            with self._sessions.begin() as session:
+                self._insert_job(session, job, rows, chunk_size=chunk_size)
+        except IntegrityError:
+            # Another request with the same key committed first: replay it.
+            if job.idempotency_key is None or (existing := self._replay(job)) is None:
+                raise
+            return existing, True
+        return self.get_job(job.id), False
+
+    def _replay(self, job: NewJob) -> Job | None:
+        with self._sessions() as session:
+            record = session.scalars(
+                select(JobRecord).where(
+                    JobRecord.owner == job.owner, JobRecord.idempotency_key == job.idempotency_key
+                )
+            ).first()
+            if record is None:
+                return None
+            if record.fingerprint != job.fingerprint:
+                raise IdempotencyKeyReused(
+                    f"Idempotency-Key {job.idempotency_key!r} was first used for job {record.id} "
+                    f"with another file or other options.",
+                    fix="Send a new Idempotency-Key for a new upload, or resend the same file "
+                    "to get the first job back.",
+                )
+            return _job_from_record(record)
+
+    def _insert_job(
+        self, session: Session, job: NewJob, rows: Sequence[NewRow], *, chunk_size: int
+    ) -> None:
+        session.add(
+            JobRecord(
+                id=job.id,
+                owner=job.owner,
+                idempotency_key=job.idempotency_key,
+                fingerprint=job.fingerprint,
+                filename=job.filename,
+                status=JobStatus.PENDING,
+                batch_id=job.batch_id,
+                total_rows=len(rows),
+                batch_activated=False,
+                file_report=job.file_report,
+                created_at=utcnow(),
+            )
+        )
+        session.flush()
+        chunks = _plan_chunks(rows, chunk_size)
+        if chunks:
+            session.execute(
+                insert(ChunkRecord),
+                [
+                    {"job_id": job.id, "chunk": index, "first_row": first, "last_row": last,
+                     "status": ChunkStatus.PENDING, "deliveries": 0}
+                    for index, (first, last) in enumerate(chunks)
+                ],
+            )
+        chunk_of = _chunk_lookup(chunks)
+        values = [
+            {
+                "job_id": job.id,
+                "row": row.row,
+                "chunk": chunk_of(row.row),
+                "name": row.name,
+                "address": row.address,
+                "phone": row.phone,
+                "status": RowStatus.FAILED if row.error_message else RowStatus.PENDING,
+                "error_message": row.error_message,
+                "warnings": list(row.warnings) or None,
+                "source": row.source,
+            }
+            for row in rows
+        ]
+        for start in range(0, len(values), _INSERT_BATCH):
+            session.execute(insert(RowRecord), values[start : start + _INSERT_BATCH])
+
+    def get_job(self, job_id: str, *, owner: str | None = None) -> Job:
+        """Return the job, or raise `JobNotFound` (also when `owner` is given and differs)."""
+        with self._sessions() as session:
+            record = session.get(JobRecord, job_id)
+        if record is None or (owner is not None and record.owner != owner):
+            raise JobNotFound(
+                f"No job {job_id!r} was found.",
+                fix="Check the job_id returned by the upload, and the API key you use.",
+            )
+        return _job_from_record(record)
+
+    def find_job_by_batch(self, batch_id: str, *, owner: str | None = None) -> Job:
+        with self._sessions() as session:
+            query = select(JobRecord).where(JobRecord.batch_id == batch_id)
+            if owner is not None:
+                query = query.where(JobRecord.owner == owner)
+            record = session.scalars(query.order_by(JobRecord.created_at)).first()
+        if record is None:
+            raise JobNotFound(
+                f"No job created batch {batch_id!r}.",
+                fix="Use the batch_id from a job's status, and the API key that created it.",
+            )
+        return _job_from_record(record)
+
+    def list_jobs(self, *, owner: str | None = None, limit: int = 50) -> list[Job]:
+        with self._sessions() as session:
+            query = select(JobRecord).order_by(JobRecord.created_at.desc()).limit(limit)
+            if owner is not None:
+                query = query.where(JobRecord.owner == owner)
+            return [_job_from_record(record) for record in session.scalars(query)]
+
+    def count_jobs(self) -> dict[JobStatus, int]:
+        with self._sessions() as session:
+            counts = session.execute(
+                select(JobRecord.status, func.count()).group_by(JobRecord.status)
+            ).all()
+        return {JobStatus(status): count for status, count in counts}
+
+    def mark_started(self, job_id: str) -> None:
+        with self._sessions.begin() as session:
+            session.execute(
+                update(JobRecord)
+                .where(JobRecord.id == job_id, JobRecord.status == JobStatus.PENDING)
+                .values(status=JobStatus.PROCESSING, started_at=utcnow())
+            )
+
+    def finish_job(
+        self,
+        job_id: str,
+        *,
+        batch_activated: bool,
+        activation_error: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Record the job's end, and mark its created rows activated when the batch is live."""
+        with self._sessions.begin() as session:
+            if batch_activated:
+                _activate_rows(session, job_id)
+            session.execute(
+                update(JobRecord)
+                .where(JobRecord.id == job_id)
+                .values(
+                    status=JobStatus.FAILED if error else JobStatus.COMPLETED,
+                    batch_activated=batch_activated,
+                    activation_error=activation_error,
+                    error=error,
+                    finished_at=func.coalesce(JobRecord.finished_at, utcnow()),
+                    lease_owner=None,
+                    lease_expires_at=None,
+                )
+            )
+
+    def record_activation(self, job_id: str, *, activated: bool, error: str | None) -> None:
+        """Record the outcome of a manual activation."""
+        with self._sessions.begin() as session:
+            if activated:
+                _activate_rows(session, job_id)
+            session.execute(
+                update(JobRecord)
+                .where(JobRecord.id == job_id)
+                .values(batch_activated=activated, activation_error=error)
+            )
+
+    def forget_idempotency_keys(self, *, older_than: datetime) -> int:
+        """Release keys of jobs created before `older_than`, so that they can be used again."""
+        with self._sessions.begin() as session:
+            result = session.execute(
+                update(JobRecord)
+                .where(JobRecord.idempotency_key.is_not(None), JobRecord.created_at < older_than)
+                .values(idempotency_key=None)
+            )
+            return result.rowcount or 0  # type: ignore[attr-defined]
+
+    # Rows ---------------------------------------------------------------------------------
+
+    def count_rows(self, job_id: str) -> dict[RowStatus, int]:
+        with self._sessions() as session:
+            counts = session.execute(
+                select(RowRecord.status, func.count())
+                .where(RowRecord.job_id == job_id)
+                .group_by(RowRecord.status)
+            ).all()
+        return {RowStatus(status): count for status, count in counts}
+
+    def list_rows(
+        self,
+        job_id: str,
+        *,
+        offset: int = 0,
+        limit: int | None = None,
+        statuses: Iterable[RowStatus] | None = None,
+    ) -> list[RowResult]:
+        with self._sessions() as session:
+            query = select(RowRecord).where(RowRecord.job_id == job_id)
+            if statuses is not None:
+                query = query.where(RowRecord.status.in_(list(statuses)))
+            query = query.order_by(RowRecord.row).offset(offset).limit(limit)
+            return [_row_from_record(record) for record in session.scalars(query)]
+
+    def pending_rows(self, job_id: str, chunk: int) -> list[RowTodo]:
+        with self._sessions() as session:
+            records = session.execute(
+                select(RowRecord.row, RowRecord.name, RowRecord.address, RowRecord.phone)
+                .where(
+                    RowRecord.job_id == job_id,
+                    RowRecord.chunk == chunk,
+                    RowRecord.status == RowStatus.PENDING,
+                )
+                .order_by(RowRecord.row)
+            ).all()
+        return [RowTodo(row=r.row, name=r.name, address=r.address, phone=r.phone) for r in records]
+
+    def record_outcomes(self, job_id: str, outcomes: Sequence[RowOutcome]) -> None:
+        """Write many rows' outcomes in one transaction."""
+        if not outcomes:
+            return
+        with self._sessions.begin() as session:
+            session.execute(
+                update(RowRecord),
+                [
+                    {"job_id": job_id, "row": outcome.row, "status": outcome.status,
+                     "hospital_id": outcome.hospital_id, "error_message": outcome.error_message}
+                    for outcome in outcomes
+                ],
+            )
+
+    def recorded_hospital_ids(self, job_id: str) -> set[int]:
+        with self._sessions() as session:
+            ids = session.scalars(
+                select(RowRecord.hospital_id).where(
+                    RowRecord.job_id == job_id, RowRecord.hospital_id.is_not(None)
+                )
+            ).all()
+        return {int(hospital_id) for hospital_id in ids}
+
+    # Chunks and leases -------------------------------------------------------------------
+
+    def claim_chunk(self, job_id: str, chunk: int, *, worker: str, lease_seconds: float) -> ChunkClaim | None:
+        """Take the chunk for `worker` when it is pending or its lease ran out; else None."""
+        now = utcnow()
+        with self._sessions.begin() as session:
+            claimable = or_(
+                ChunkRecord.status == ChunkStatus.PENDING,
+                and_(ChunkRecord.status == ChunkStatus.PROCESSING, ChunkRecord.lease_expires_at < now),
+            )
+            result = session.execute(
+                update(ChunkRecord)
+                .where(ChunkRecord.job_id == job_id, ChunkRecord.chunk == chunk, claimable)
+                .values(
+                    status=ChunkStatus.PROCESSING,
+                    lease_owner=worker,
+                    lease_expires_at=now + timedelta(seconds=lease_seconds),
+                    deliveries=ChunkRecord.deliveries + 1,
+                )
+            )
+            if not result.rowcount:  # type: ignore[attr-defined]
+                return None
+            deliveries = session.scalar(
+                select(ChunkRecord.deliveries).where(
+                    ChunkRecord.job_id == job_id, ChunkRecord.chunk == chunk
+                )
+            )
+        return ChunkClaim(job_id=job_id, chunk=chunk, worker=worker, deliveries=int(deliveries or 1))
+
+    def renew_chunk_lease(self, claim: ChunkClaim, *, lease_seconds: float) -> bool:
+        """Extend the lease; False when another worker took the chunk meanwhile."""
+        with self._sessions.begin() as session:
+            result = session.execute(
+                update(ChunkRecord)
+                .where(
+                    ChunkRecord.job_id == claim.job_id,
+                    ChunkRecord.chunk == claim.chunk,
+                    ChunkRecord.lease_owner == claim.worker,
+                    ChunkRecord.status == ChunkStatus.PROCESSING,
+                )
+                .values(lease_expires_at=utcnow() + timedelta(seconds=lease_seconds))
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def complete_chunk(self, claim: ChunkClaim) -> None:
+        with self._sessions.begin() as session:
+            session.execute(
+                update(ChunkRecord)
+                .where(
+                    ChunkRecord.job_id == claim.job_id,
+                    ChunkRecord.chunk == claim.chunk,
+                    ChunkRecord.lease_owner == claim.worker,
+                )
+                .values(status=ChunkStatus.DONE, lease_owner=None, lease_expires_at=None)
+            )
+
+    def fail_chunk(self, job_id: str, chunk: int, *, message: str) -> None:
+        """End a chunk whose rows cannot be processed: its pending rows become failed."""
+        with self._sessions.begin() as session:
+            session.execute(
+                update(RowRecord)
+                .where(
+                    RowRecord.job_id == job_id,
+                    RowRecord.chunk == chunk,
+                    RowRecord.status == RowStatus.PENDING,
+                )
+                .values(status=RowStatus.FAILED, error_message=message)
+            )
+            session.execute(
+                update(ChunkRecord)
+                .where(ChunkRecord.job_id == job_id, ChunkRecord.chunk == chunk)
+                .values(status=ChunkStatus.DONE, lease_owner=None, lease_expires_at=None)
+            )
+
+    def chunk_deliveries(self, job_id: str, chunk: int) -> int:
+        with self._sessions() as session:
+            return int(
+                session.scalar(
+                    select(ChunkRecord.deliveries).where(
+                        ChunkRecord.job_id == job_id, ChunkRecord.chunk == chunk
+                    )
+                )
+                or 0
+            )
+
+    def open_chunks(self, job_id: str) -> list[int]:
+        with self._sessions() as session:
+            return list(
+                session.scalars(
+                    select(ChunkRecord.chunk)
+                    .where(ChunkRecord.job_id == job_id, ChunkRecord.status != ChunkStatus.DONE)
+                    .order_by(ChunkRecord.chunk)
+                )
+            )
+
+    def claim_finalization(self, job_id: str, *, worker: str, lease_seconds: float) -> bool:
+        """Take the job's last step when every chunk is done and nobody else holds it."""
+        now = utcnow()
+        open_chunk = exists().where(
+            ChunkRecord.job_id == JobRecord.id, ChunkRecord.status != ChunkStatus.DONE
+        )
+        with self._sessions.begin() as session:
+            result = session.execute(
+                update(JobRecord)
+                .where(
+                    JobRecord.id == job_id,
+                    JobRecord.status.in_([JobStatus.PENDING, JobStatus.PROCESSING]),
+                    ~open_chunk,
+                    or_(JobRecord.lease_owner.is_(None), JobRecord.lease_expires_at < now),
+                )
+                .values(
+                    status=JobStatus.PROCESSING,
+                    started_at=func.coalesce(JobRecord.started_at, now),
+                    lease_owner=worker,
+                    lease_expires_at=now + timedelta(seconds=lease_seconds),
+                )
+                .execution_options(synchronize_session=False)
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def stalled_work(self, *, pending_for: float = 0.0) -> tuple[list[ChunkRef], list[str]]:
+        """Find work that no live worker holds.
+
+        Returns:
+            Chunks that are pending (for at least `pending_for` seconds since their job was
+            created) or whose lease ran out, and unfinished jobs with every chunk done and no
+            live lease on their last step.
+        """
+        now = utcnow()
+        created_before = now - timedelta(seconds=pending_for)
+        with self._sessions() as session:
+            chunks = session.execute(
+                select(ChunkRecord.job_id, ChunkRecord.chunk)
+                .join(JobRecord, JobRecord.id == ChunkRecord.job_id)
+                .where(
+                    or_(
+                        and_(ChunkRecord.status == ChunkStatus.PENDING, JobRecord.created_at <= created_before),
+                        and_(ChunkRecord.status == ChunkStatus.PROCESSING, ChunkRecord.lease_expires_at < now),
+                    )
+                )
+                .order_by(JobRecord.created_at, ChunkRecord.chunk)
+            ).all()
+            open_chunk = exists().where(
+                ChunkRecord.job_id == JobRecord.id, ChunkRecord.status != ChunkStatus.DONE
+            )
+            jobs = session.scalars(
+                select(JobRecord.id).where(
+                    JobRecord.status.in_([JobStatus.PENDING, JobStatus.PROCESSING]),
+                    JobRecord.created_at <= created_before,
+                    ~open_chunk,
+                    or_(JobRecord.lease_owner.is_(None), JobRecord.lease_expires_at < now),
+                )
+            ).all()
+        return [ChunkRef(job_id=c.job_id, chunk=c.chunk) for c in chunks], list(jobs)
+
+
+def _plan_chunks(rows: Sequence[NewRow], chunk_size: int) -> list[tuple[int, int]]:
+    """Split the rows to create (not those already failed) into ranges of row numbers."""
+    todo = [row.row for row in rows if not row.error_message]
+    return [(todo[i], todo[min(i + chunk_size, len(todo)) - 1]) for i in range(0, len(todo), chunk_size)]
+
+
+def _chunk_lookup(chunks: list[tuple[int, int]]) -> Any:
+    firsts = [first for first, _ in chunks]
+
+    def chunk_of(row: int) -> int:
+        # Rows that failed validation sit between chunks; they belong to the nearest one below.
+        from bisect import bisect_right
+
+        return max(bisect_right(firsts, row) - 1, 0)
+
+    return chunk_of
+
+
+def _activate_rows(session: Session, job_id: str) -> None:
+    session.execute(
+        update(RowRecord)
+        .where(RowRecord.job_id == job_id, RowRecord.status == RowStatus.CREATED)
+        .values(status=RowStatus.CREATED_AND_ACTIVATED)
+    )
+
+
+def _job_from_record(record: JobRecord) -> Job:
+    return Job(
+        id=record.id,
+        owner=record.owner,
+        status=JobStatus(record.status),
+        batch_id=record.batch_id,
+        filename=record.filename,
+        total_rows=record.total_rows,
+        batch_activated=record.batch_activated,
+        activation_error=record.activation_error,
+        error=record.error,
+        file_report=record.file_report or {},
+        idempotency_key=record.idempotency_key,
+        fingerprint=record.fingerprint,
+        created_at=_aware(record.created_at) or utcnow(),
+        started_at=_aware(record.started_at),
+        finished_at=_aware(record.finished_at),
+    )
+
+
+def _row_from_record(record: RowRecord) -> RowResult:
+    return RowResult(
+        row=record.row,
+        name=record.name,
+        address=record.address,
+        phone=record.phone,
+        status=RowStatus(record.status),
+        hospital_id=record.hospital_id,
+        error_message=record.error_message,
+        warnings=record.warnings,
+        source=record.source,
+    )
