@@ -46,3 +46,5 @@ def configure_logging(*, level: str = "INFO", json_output: bool = False) -> None
     root.setLevel(level.upper())
     # One line per Directory request is too much at INFO for jobs of thousands of rows.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # The Directory client logs each retry itself, with the request it retries.
+    logging.getLogger("stamina").setLevel(logging.ERROR)

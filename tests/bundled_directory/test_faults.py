@@ -84,7 +84,7 @@ def test_create_latency_delays_response(client: httpx.Client) -> None:
     elapsed = time.monotonic() - started
 
     assert response.status_code == 200
-    assert elapsed >= 0.3
+    assert elapsed >= 0.29  # 10 ms margin for timer and clock resolution
 
 
 def test_error_rate_one_503_stores_nothing(client: httpx.Client) -> None:
@@ -133,8 +133,8 @@ def test_activation_fails_then_recovers(client: httpx.Client) -> None:
     assert response.json()["activated_count"] == 1
 
 
-def test_store_then_hang_stores_before_timeout(client: httpx.Client) -> None:
-    """The client times out, yet the hospital is stored and the response comes later."""
+def test_store_then_hang_client_timeout(client: httpx.Client) -> None:
+    """The client times out, yet the hospital is already stored."""
     _set_faults(client, store_then_hang_rate=1.0, hang_seconds=1.0)
     batch_id = str(uuid.uuid4())
 
@@ -155,7 +155,7 @@ def test_store_then_hang_answers_200_late(client: httpx.Client) -> None:
 
     assert response.status_code == 200
     assert response.json()["id"] == 1
-    assert elapsed >= 0.3
+    assert elapsed >= 0.29  # 10 ms margin for timer and clock resolution
 
 
 def test_create_rate_limit_429(client: httpx.Client) -> None:

@@ -26,6 +26,7 @@ PUBLIC_DEFAULTS = {
     "update_rate_per_minute": 50,
     "delete_rate_per_minute": 50,
     "activate_rate_per_minute": 50,
+    "rate_window_seconds": 60.0,
 }
 
 

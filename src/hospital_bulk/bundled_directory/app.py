@@ -30,6 +30,7 @@ async def health_check(request: Request, state: StateDep) -> HealthStatus:
         endpoint="health_check",
         client=client_address(request),
         limit=state.faults.health_rate_per_minute,
+        window_seconds=state.faults.rate_window_seconds,
     )
     return HealthStatus(status="OK")
 
@@ -72,7 +73,7 @@ def create_directory_app(
 
     The store opens when the app's lifespan starts and closes when it ends, so
     hospitals and the id counter survive a restart on the same file. Fault settings
-    and rate-limit counters start afresh on each start.
+    return to the profile's values and rate-limit counters to zero on each start.
 
     Args:
         database_path: SQLite file of the hospitals, created when missing.

@@ -51,7 +51,9 @@ class FaultSettings(BaseModel):
         "response for hang_seconds.",
     )
     hang_seconds: Seconds = Field(
-        default=60.0, description="Time in seconds that a hanging create holds its response."
+        default=60.0,
+        description="Time in seconds that a create picked by store_then_hang_rate holds "
+        "its 200 response.",
     )
     health_rate_per_minute: NonNegativeInt = Field(
         default=0, description="Maximum requests a minute to GET /, 0 for none."
@@ -71,6 +73,10 @@ class FaultSettings(BaseModel):
     activate_rate_per_minute: NonNegativeInt = Field(
         default=0, description="Maximum batch activations a minute, 0 for none."
     )
+    rate_window_seconds: Annotated[float, Field(gt=0.0, allow_inf_nan=False)] = Field(
+        default=60.0,
+        description="Length in seconds of each rate-limit window: 60 upstream, shorter in tests.",
+    )
 
     def merged(self, update: FaultSettingsUpdate) -> FaultSettings:
         """Return a copy with the fields that ``update`` sets replaced."""
@@ -78,7 +84,7 @@ class FaultSettings(BaseModel):
 
 
 class FaultSettingsUpdate(BaseModel):
-    """Body of ``PUT /_control/faults``: any subset of the FaultSettings fields.
+    """Body of ``PUT /_control/faults``, with any subset of the FaultSettings fields.
 
     Each field has the same type and bounds as in FaultSettings. Omitted fields keep
     their current value, and null is rejected.
@@ -99,6 +105,7 @@ class FaultSettingsUpdate(BaseModel):
     update_rate_per_minute: NonNegativeInt | None = None
     delete_rate_per_minute: NonNegativeInt | None = None
     activate_rate_per_minute: NonNegativeInt | None = None
+    rate_window_seconds: Annotated[float, Field(gt=0.0, allow_inf_nan=False)] | None = None
 
     # Validators do not run on omitted fields, so None here is always an explicit null.
     @field_validator("*", mode="before")

@@ -35,7 +35,10 @@ SERVICE_UNAVAILABLE = "Service temporarily unavailable"
 def _count_request(state: DirectoryState, request: Request, *, endpoint: str, limit: int) -> None:
     # Called at the top of each handler, after FastAPI has validated the request, so
     # a 422 does not use up the limit. Upstream's slowapi decorators count the same way.
-    state.rate_limiter.hit(endpoint=endpoint, client=client_address(request), limit=limit)
+    state.rate_limiter.hit(
+        endpoint=endpoint, client=client_address(request), limit=limit,
+        window_seconds=state.faults.rate_window_seconds,
+    )
 
 
 def _chance(state: DirectoryState, rate: float) -> bool:
@@ -66,8 +69,8 @@ async def create_hospital(
 
     The hospital is inactive when `creation_batch_id` is given and active at once
     otherwise. The batch cap is checked before the create delay, so concurrent
-    creates can push a batch past the cap. There is no idempotency key: a repeated
-    request creates a duplicate.
+    creates can push a batch past the cap. There is no idempotency key, so a
+    repeated request creates a duplicate.
     """
     _count_request(
         state, request, endpoint="create_hospital", limit=state.faults.create_rate_per_minute
@@ -159,7 +162,7 @@ async def list_batch(
 async def activate_batch(batch_id: uuid.UUID, request: Request, state: StateDep) -> BatchActivation:
     """Set every hospital of a batch active.
 
-    Activation is one-shot: once any hospital of the batch is active, every later
+    Activation is one-shot. Once any hospital of the batch is active, every later
     activate returns 400, even for hospitals added to the batch afterwards.
     """
     _count_request(

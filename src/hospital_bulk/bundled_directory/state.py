@@ -1,4 +1,4 @@
-"""State of one running bundled Directory, and the dependencies that give routes it."""
+"""State of one running bundled Directory, and the FastAPI dependencies that read it."""
 
 from __future__ import annotations
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-# AUTOINCREMENT keeps the highest id ever used in sqlite_sequence. So ids are never
-# reused after a delete, and the counter survives a restart.
+# AUTOINCREMENT stores the highest id ever used in sqlite_sequence, so ids are never
+# reused after a delete and the counter survives a restart.
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS hospitals (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -78,9 +78,10 @@ class HospitalStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         connection = sqlite3.connect(path, isolation_level=None)
         # WAL with synchronous=NORMAL commits without an fsync, which keeps an insert
-        # short enough to run on the event loop. Per the SQLite documentation, the file
-        # stays consistent and commits survive an application crash. Only a power loss
-        # or OS crash can lose the last commits, which is acceptable for a test double.
+        # short enough to run on the event loop. SQLite documents (PRAGMA synchronous)
+        # that the file then stays consistent and commits survive an application crash.
+        # An OS crash or power loss can roll back the last commits, which a test double
+        # can afford.
         connection.execute("PRAGMA journal_mode=WAL")
         connection.execute("PRAGMA synchronous=NORMAL")
         connection.executescript(_SCHEMA)
@@ -131,7 +132,10 @@ class HospitalStore:
         return [HospitalRecord.from_row(row) for row in rows]
 
     def update(self, record: HospitalRecord) -> HospitalRecord | None:
-        """Store the name, address and phone of ``record``, or return None when it is gone."""
+        """Write the name, address and phone of ``record`` to the row with its id.
+
+        Returns the stored record, or None when no hospital has that id.
+        """
         rows = self._connection.execute(
             f"UPDATE hospitals SET name = ?, address = ?, phone = ? WHERE id = ?"
             f" RETURNING {_COLUMNS}",
@@ -162,7 +166,7 @@ class HospitalStore:
         return count
 
     def activate_batch(self, batch_id: uuid.UUID) -> int:
-        """Set every hospital of ``batch_id`` active and return how many there are."""
+        """Set every hospital of ``batch_id`` active and return the number updated."""
         cursor = self._connection.execute(
             "UPDATE hospitals SET active = 1 WHERE creation_batch_id = ?",
             (_batch_key(batch_id),),

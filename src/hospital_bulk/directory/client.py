@@ -43,11 +43,11 @@ _OUTCOME_UNKNOWN = (httpx.ReadTimeout, httpx.WriteTimeout, httpx.ReadError, http
 
 
 class _Transient(Exception):
-    """A response that asks for the same request again: 503 before storing, or 429."""
+    """A response that asks for the same request again: 503, answered before storing."""
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+
+class _RateLimited(Exception):
+    """A 429: the request was not processed, and the whole window must pass."""
 
 
 class DirectoryClient:
@@ -59,6 +59,7 @@ class DirectoryClient:
         warmup_timeout: seconds a sleeping public instance may take to answer `GET /`.
         retry_attempts: tries per request for failures that stored nothing.
         rate_limit_wait: seconds every create pauses after a 429 without `Retry-After`.
+        rate_limit_budget: total seconds one request may spend waiting out 429s.
         pacer: spaces creates; a `LocalPacer` without a cap by default.
         max_connections: size of the connection pool.
         transport: an httpx transport, for tests of faults a real server cannot produce.
@@ -72,6 +73,7 @@ class DirectoryClient:
         warmup_timeout: float = 90.0,
         retry_attempts: int = 6,
         rate_limit_wait: float = 61.0,
+        rate_limit_budget: float = 900.0,
         pacer: CreatePacer | None = None,
         max_connections: int = 100,
         transport: httpx.AsyncBaseTransport | None = None,
@@ -79,6 +81,7 @@ class DirectoryClient:
         self.base_url = base_url.rstrip("/")
         self.retry_attempts = retry_attempts
         self.rate_limit_wait = rate_limit_wait
+        self.rate_limit_budget = rate_limit_budget
         self.warmup_timeout = warmup_timeout
         self.pacer = pacer or LocalPacer()
         self._warm = False
@@ -103,7 +106,8 @@ class DirectoryClient:
             return
         deadline = time.monotonic() + self.warmup_timeout
         async for attempt in stamina.retry_context(
-            on=(httpx.TransportError, _Transient), attempts=None, timeout=self.warmup_timeout,
+            on=(httpx.TransportError, _Transient, _RateLimited), attempts=None,
+            timeout=self.warmup_timeout,
             wait_initial=0.5, wait_max=5.0,
         ):
             with attempt:
@@ -125,6 +129,8 @@ class DirectoryClient:
             return Unknown(f"{type(exc).__name__} after the create was sent")
         except (*_NOT_SENT, _Transient) as exc:
             return Rejected(f"Directory unavailable after {self.retry_attempts} attempts: {_describe(exc)}")
+        except _RateLimited:
+            return Rejected(f"Directory rate limit still hit after waiting {self.rate_limit_budget:.0f} s")
         if response.status_code == 200:
             return Created(int(response.json()["id"]))
         if response.status_code >= 500:
@@ -156,7 +162,7 @@ class DirectoryClient:
             )
         except _OUTCOME_UNKNOWN as exc:
             return NotActivated(f"{type(exc).__name__} after the activation was sent", outcome_unknown=True)
-        except (*_NOT_SENT, _Transient) as exc:
+        except (*_NOT_SENT, _Transient, _RateLimited) as exc:
             return NotActivated(f"Directory unavailable: {_describe(exc)}")
         if response.status_code == 200:
             return Activated(int(response.json().get("activated_count", 0)))
@@ -179,6 +185,22 @@ class DirectoryClient:
         pace: bool = False,
         safe_to_repeat: bool = False,
     ) -> httpx.Response:
+        """Send with backoff on failures that stored nothing; wait out 429s without using attempts."""
+        waited = 0.0
+        while True:
+            try:
+                return await self._send_with_backoff(
+                    operation, method, path, json=json, pace=pace, safe_to_repeat=safe_to_repeat
+                )
+            except _RateLimited:
+                if waited >= self.rate_limit_budget:
+                    raise
+                waited += self.rate_limit_wait
+                await self._pause_for_rate_limit(operation, pace=pace)
+
+    async def _send_with_backoff(
+        self, operation: str, method: str, path: str, *, json: Any, pace: bool, safe_to_repeat: bool
+    ) -> httpx.Response:
         retry_on: tuple[type[Exception], ...] = (*_NOT_SENT, _Transient)
         if safe_to_repeat:
             retry_on = (*retry_on, *_OUTCOME_UNKNOWN)
@@ -190,31 +212,32 @@ class DirectoryClient:
             with attempt:
                 attempt_number += 1
                 if attempt_number > 1:
+                    DIRECTORY_RETRIES.labels(operation, "transient").inc()
                     logger.warning("Retrying Directory %s %s (attempt %d)", method, path, attempt_number)
                 if pace:
                     await self.pacer.acquire()
                 async with self._timed(operation):
                     response = await self._http.request(method, path, json=json)
-                if response.status_code == 429:
-                    await self._pause_for_rate_limit(operation)
-                self._raise_transient(response, operation=operation, safe_to_repeat=safe_to_repeat)
+                self._raise_transient(response, safe_to_repeat=safe_to_repeat)
         return response
 
-    def _raise_transient(
-        self, response: httpx.Response, *, operation: str = "warm_up", safe_to_repeat: bool = True
-    ) -> None:
+    def _raise_transient(self, response: httpx.Response, *, safe_to_repeat: bool = True) -> None:
         status = response.status_code
-        if status == 429 or status == 503 or (safe_to_repeat and status >= 500):
-            DIRECTORY_RETRIES.labels(operation, str(status)).inc()
+        if status == 429:
+            raise _RateLimited("HTTP 429")
+        if status == 503 or (safe_to_repeat and status >= 500):
             raise _Transient(f"HTTP {status}")
 
-    async def _pause_for_rate_limit(self, operation: str) -> None:
+    async def _pause_for_rate_limit(self, operation: str, *, pace: bool) -> None:
+        DIRECTORY_RETRIES.labels(operation, "rate_limited").inc()
         logger.warning(
-            "Directory rate limit hit on %s; pausing creates for %.0f s (no Retry-After sent)",
+            "Directory rate limit hit on %s; pausing for %.0f s (no Retry-After sent)",
             operation, self.rate_limit_wait,
         )
-        await self.pacer.pause(self.rate_limit_wait)
-        if operation != "create":
+        if pace:
+            # Every create waits for the pause, not only the one that saw the 429.
+            await self.pacer.pause(self.rate_limit_wait)
+        else:
             await asyncio.sleep(self.rate_limit_wait)
 
     @asynccontextmanager
