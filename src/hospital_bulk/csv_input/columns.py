@@ -53,7 +53,15 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "address_line_2": ("address line 2", "address 2", "street 2", "street line 2", "addr 2"),
     "city": ("city", "town", "city/town"),
     "state": ("state", "state code", "province", "state/province"),
-    "zip": ("zip", "zip code", "zipcode", "postal code", "postcode", "post code", "zip/postal code"),
+    "zip": (
+        "zip",
+        "zip code",
+        "zipcode",
+        "postal code",
+        "postcode",
+        "post code",
+        "zip/postal code",
+    ),
     "phone": (
         "phone",
         "phone number",
@@ -97,7 +105,7 @@ _ALIAS_TO_FIELD = {
 
 @dataclass(frozen=True, slots=True)
 class ColumnLayout:
-    """Where each field is in the rows of one file.
+    """The column positions of the fields in one file.
 
     Attributes:
         headers: The header cells as found, stripped of surrounding whitespace.
@@ -134,15 +142,19 @@ class ColumnLayout:
         warnings = []
         if self.ignored_indexes:
             labels = [_describe_column(self.headers, index) for index in self.ignored_indexes]
+            ignored = (
+                "1 column that is not a hospital field"
+                if len(labels) == 1
+                else f"{len(labels)} columns that are not hospital fields"
+            )
             warnings.append(
-                f"{len(labels)} columns are not hospital fields and were ignored: "
-                f"{', '.join(labels)}. If one of them holds the hospital name, address or "
-                'phone, rename it to "name", "address" or "phone".'
+                f"Ignored {ignored}: {', '.join(labels)}. If one of them contains the hospital "
+                'name, address or phone, rename it to "name", "address" or "phone".'
             )
         if "phone" not in self.field_indexes:
             warnings.append(
                 "The file has no phone column, so the hospitals are loaded without phone "
-                'numbers. If a column holds phone numbers, rename it to "phone".'
+                'numbers. If a column contains phone numbers, rename it to "phone".'
             )
         return warnings
 
@@ -222,8 +234,12 @@ def _find_mapped_column(headers: tuple[str, ...], field: str, source: str, *, fi
     # An exact match wins, so that a mapping can pick one of two similar headers.
     exact = [index for index, header in enumerate(headers) if header == source.strip()]
     if not exact:
-        wanted = normalize_header(source)
-        exact = [index for index, header in enumerate(headers) if normalize_header(header) == wanted]
+        normalized_source = normalize_header(source)
+        exact = [
+            index
+            for index, header in enumerate(headers)
+            if normalize_header(header) == normalized_source
+        ]
     if len(exact) > 1:
         raise _duplicate_column_error(headers, exact[0], exact[1], field, filename=filename)
     if exact:
@@ -275,7 +291,9 @@ def _duplicate_column_error(
     )
 
 
-def _require_fields(headers: tuple[str, ...], field_indexes: dict[str, int], *, filename: str) -> None:
+def _require_fields(
+    headers: tuple[str, ...], field_indexes: dict[str, int], *, filename: str
+) -> None:
     missing = [field for field in REQUIRED_FIELDS if field not in field_indexes]
     if not missing:
         return
@@ -327,9 +345,9 @@ def _describe_column(headers: tuple[str, ...], index: int) -> str:
 
 
 def _list_headers(headers: tuple[str, ...]) -> str:
-    shown = [_shorten(header) for header in headers[:_MAX_LISTED_HEADERS]]
-    listed = ", ".join(f'"{header}"' for header in shown)
-    hidden = len(headers) - len(shown)
+    listed_headers = [_shorten(header) for header in headers[:_MAX_LISTED_HEADERS]]
+    listed = ", ".join(f'"{header}"' for header in listed_headers)
+    hidden = len(headers) - len(listed_headers)
     return f"{listed} and {hidden} more" if hidden else listed
 
 

@@ -9,7 +9,8 @@ The attempts, in order:
 4. Windows-1252 ("cp1252"), which Excel writes for "CSV (Comma delimited)" on Western
    Windows, when every byte is defined in it and charset-normalizer finds the decoded
    text coherent.
-5. The best match of charset-normalizer over all the encodings it knows.
+5. The best match of charset-normalizer over all the encodings it supports, unless another
+   encoding reads almost as well, in which case the file is rejected with status 415.
 
 Steps 4 and 5 are guesses, so their result carries a warning that names the encoding.
 """
@@ -17,6 +18,7 @@ Steps 4 and 5 are guesses, so their result carries a warning that names the enco
 from __future__ import annotations
 
 import codecs
+import re
 from dataclasses import dataclass
 
 from charset_normalizer import from_bytes
@@ -34,14 +36,23 @@ SAVE_AS_CSV_FIX = (
     '(Comma delimited)", and upload that file.'
 )
 
+# Each mark with the codec for the bytes after it and the encoding name reported.
 # UTF-32 marks come first because the UTF-32 LE mark starts with the UTF-16 LE mark.
 _BYTE_ORDER_MARKS = (
-    (codecs.BOM_UTF8, "utf-8-sig"),
-    (codecs.BOM_UTF32_LE, "utf-32"),
-    (codecs.BOM_UTF32_BE, "utf-32"),
-    (codecs.BOM_UTF16_LE, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16"),
+    (codecs.BOM_UTF8, "utf-8", "utf-8-sig"),
+    (codecs.BOM_UTF32_LE, "utf-32-le", "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32-be", "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16-le", "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16-be", "utf-16"),
 )
+
+# The minimum difference in charset-normalizer's chaos ratio (0 is clean text, its default
+# cut-off is 0.2) between the best encoding and every other candidate. Below it the file
+# is ambiguous. NOTE: 0.05 was chosen from a handful of Cyrillic, Greek, CJK and Polish
+# samples, not tuned on a corpus.
+_MIN_CHAOS_MARGIN = 0.05
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 _BINARY_SIGNATURES = (
     (b"PK\x03\x04", "a ZIP archive, such as an Excel workbook (.xlsx)"),
@@ -73,9 +84,10 @@ def decode_csv_bytes(data: bytes, *, filename: str) -> DecodedText:
             matches no known encoding, and 422 when it has a byte order mark but bytes
             that are invalid in that encoding.
     """
-    for mark, encoding in _BYTE_ORDER_MARKS:
+    for mark, codec, encoding in _BYTE_ORDER_MARKS:
         if data.startswith(mark):
-            return _decode_with_byte_order_mark(data, encoding, filename=filename)
+            text = _decode_after_byte_order_mark(data, mark, codec, filename=filename)
+            return DecodedText(text, encoding)
 
     _reject_binary(data, filename=filename)
     try:
@@ -89,17 +101,19 @@ def decode_csv_bytes(data: bytes, *, filename: str) -> DecodedText:
     return _decode_with_best_guess(data, filename=filename)
 
 
-def _decode_with_byte_order_mark(data: bytes, encoding: str, *, filename: str) -> DecodedText:
+def _decode_after_byte_order_mark(data: bytes, mark: bytes, codec: str, *, filename: str) -> str:
     try:
-        text = data.decode(encoding)
+        text = data[len(mark) :].decode(codec)
     except UnicodeDecodeError as exc:
+        label = codec.removesuffix("-le").removesuffix("-be").upper()
+        line = len(_LINE_BREAK.split(exc.object[: exc.start].decode(codec)))
         raise CsvFileError(
             filename=filename,
             title="Invalid text encoding",
             detail=(
-                f"The file starts with a {encoding.upper()} byte order mark, but the bytes "
-                f"at offset {exc.start} ({exc.object[exc.start : exc.end]!r}) are not valid "
-                f"{encoding.upper()}."
+                f"The file starts with a {label} byte order mark, but line {line} has bytes "
+                f"that are not valid {label} ({exc.object[exc.start : exc.end]!r} at byte "
+                f"offset {len(mark) + exc.start})."
             ),
             fix=SAVE_AS_CSV_FIX,
             status_code=STATUS_UNPROCESSABLE,
@@ -109,7 +123,7 @@ def _decode_with_byte_order_mark(data: bytes, encoding: str, *, filename: str) -
     text = text.removeprefix("\ufeff")
     if "\x00" in text:
         raise _nul_error(filename, f"character {text.index(chr(0))}")
-    return DecodedText(text, encoding)
+    return text
 
 
 def _reject_binary(data: bytes, *, filename: str) -> None:
@@ -154,15 +168,17 @@ def _decode_as_cp1252(data: bytes) -> str | None:
     # returns a match only when the decoded text is coherent (few mixed-case or
     # mixed-script runs), which is what separates real Windows-1252 text.
     # NOTE: text in other Latin code pages also passes, so Polish Windows-1250 text
-    # reads as Windows-1252 ("Łódź" becomes "£ódŸ"). The warning asks for a check.
+    # reads as Windows-1252 ("Łódź" becomes "£ódŸ"). The file warning names the
+    # encoding so that a person can check the letters.
     if from_bytes(data, cp_isolation=["cp1252"]).best() is None:
         return None
     return text
 
 
 def _decode_with_best_guess(data: bytes, *, filename: str) -> DecodedText:
-    match = from_bytes(data).best()
-    if match is None:
+    matches = from_bytes(data)
+    best = matches.best()
+    if best is None:
         raise CsvFileError(
             filename=filename,
             title="Unknown text encoding",
@@ -174,20 +190,38 @@ def _decode_with_best_guess(data: bytes, *, filename: str) -> DecodedText:
             status_code=STATUS_UNSUPPORTED_MEDIA_TYPE,
         )
 
-    # NOTE: charset-normalizer guesses from samples of the file, so short files can get
-    # a wrong guess. The warning names the encoding so that a person can check.
-    encoding = match.encoding
+    # Text with little variety can read almost equally well in several code pages
+    # (Russian Windows-1251 as Mac Cyrillic, for example), and then the best match is
+    # a coin toss. Such files are rejected rather than decoded wrongly.
+    rivals = [
+        match.encoding
+        for match in matches
+        if match is not best and match.chaos - best.chaos < _MIN_CHAOS_MARGIN
+    ]
+    if rivals:
+        raise CsvFileError(
+            filename=filename,
+            title="Ambiguous text encoding",
+            detail=(
+                f"The file is not valid UTF-8, and its bytes read about equally well as "
+                f"{', '.join([best.encoding, *rivals])}."
+            ),
+            fix=SAVE_AS_CSV_FIX,
+            status_code=STATUS_UNSUPPORTED_MEDIA_TYPE,
+        )
+
+    encoding = best.encoding
     warning = (
         f"The file is not UTF-8, so its encoding was guessed as {encoding}. If letters "
         'look wrong in the results, save the sheet as "CSV UTF-8 (Comma delimited)" '
         "and upload it again."
     )
-    return DecodedText(str(match), encoding, warning)
+    return DecodedText(str(best), encoding, warning)
 
 
 def _cp1252_warning() -> str:
     return (
         "The file is not UTF-8, so it was read as Windows-1252 (cp1252), the encoding of "
-        "Excel's \"CSV (Comma delimited)\" format. If accented letters look wrong in the "
+        'Excel\'s "CSV (Comma delimited)" format. If accented letters look wrong in the '
         'results, save the sheet as "CSV UTF-8 (Comma delimited)" and upload it again.'
     )

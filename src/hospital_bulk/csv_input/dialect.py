@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator, Mapping
 
 from hospital_bulk.csv_input.columns import count_known_columns
@@ -17,29 +18,34 @@ __all__ = ["DELIMITERS", "detect_delimiter", "find_header_line", "parse_records"
 # In order of preference when two delimiters split the header equally well.
 DELIMITERS = (",", ";", "\t", "|")
 
-# The csv module rejects cells longer than 131,072 characters by default, to stop a
-# runaway quote from reading a whole stream into memory. Here the file is already in
-# memory, so a longer cell costs nothing more, and real exports have such cells (long
-# notes, map geometry). The limit is global to the process, so it is only ever raised,
-# to 2**31 - 1, the largest value that fits the C long of every platform.
+# The csv module rejects cells longer than 131,072 characters by default. Here the whole
+# file is already in memory, so a longer cell costs little more, and exports can have
+# such cells (long notes, map geometry). The limit is global to the process, so it is
+# only ever raised, to 2**31 - 1, the largest value that fits the C long of every platform.
 _FIELD_SIZE_LIMIT = 2**31 - 1
 if csv.field_size_limit() < _FIELD_SIZE_LIMIT:
     csv.field_size_limit(_FIELD_SIZE_LIMIT)
 
 _BLANK_LINE_CHARACTERS = "".join(DELIMITERS) + '"'
+# One line and its line break. A StringIO would find the first line as well, but it
+# copies the whole text first.
+_LINE = re.compile(r"([^\r\n]*)(?:\r\n|\r|\n|\Z)")
 
 
 def find_header_line(text: str) -> tuple[int, str] | None:
     """Return the offset and text of the first line that is not blank, or None.
 
-    A line is blank when it holds only whitespace, quotes and delimiters, as the empty
+    A line is blank when it contains only whitespace, quotes and delimiters, as the empty
     rows that spreadsheets export do (",,,"). The returned text has no line break.
     """
     offset = 0
-    for line in io.StringIO(text, newline=""):
-        if not _is_blank_line(line):
-            return offset, line.rstrip("\r\n")
-        offset += len(line)
+    while offset < len(text):
+        # Matches to the end of the line, so this never loops without moving on.
+        line = _LINE.match(text, offset)
+        assert line is not None
+        if not _is_blank_line(line.group(1)):
+            return offset, line.group(1)
+        offset = line.end()
     return None
 
 
@@ -61,11 +67,11 @@ def detect_delimiter(header_line: str, column_mapping: Mapping[str, str] | None 
 
 
 def parse_records(text: str, delimiter: str) -> Iterator[list[str]]:
-    """Yield the records of `text`; raises csv.Error on a malformed quoted cell.
+    """Return an iterator over the records of `text`, each a list of cells.
 
-    strict=True turns an unclosed quote or text after a closing quote into csv.Error,
-    where the default would silently merge the rest of the file into one cell or drop
-    the quotes.
+    The iterator raises csv.Error on an unclosed quote or on text after a closing quote
+    (strict=True). Without strict, the csv module would merge the rest of the file into
+    the unclosed cell, or drop the quotes, without an error.
     """
     # newline="" keeps line breaks inside quoted cells as they are, and splits lines on
     # CR, LF and CRLF only, not on the other characters that str.splitlines treats as breaks.

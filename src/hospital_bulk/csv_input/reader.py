@@ -98,10 +98,10 @@ def _build_rows(
             raise CsvFileError(
                 filename=filename,
                 title="Too many rows",
-                detail=f"The file has more than {max_rows} hospital rows, the maximum for one "
-                "upload.",
-                fix=f"Split the file into files of at most {max_rows} rows each, and upload "
-                "them one by one.",
+                detail=f"The file has more than {_count_rows(max_rows)}, the maximum for "
+                "one upload.",
+                fix=f"Split the file into files of at most {_count_rows(max_rows)} each, and "
+                "upload them one by one.",
                 row=row,
                 status_code=STATUS_TOO_LARGE,
             )
@@ -133,7 +133,8 @@ def _number_records(
 
 def _malformed_record_error(exc: csv.Error, row: int, *, filename: str) -> CsvFileError:
     # The csv module has no error codes, so the cause is read from its message text
-    # (CPython 3.11 to 3.13: "unexpected end of data", "',' expected after '\"'").
+    # (as in CPython 3.11: "unexpected end of data", "',' expected after '\"'"). Other
+    # messages get the generic fix.
     message = str(exc)
     where = f"Row {row}" if row else "The header line"
     if "unexpected end of data" in message:
@@ -158,3 +159,7 @@ def _malformed_record_error(exc: csv.Error, row: int, *, filename: str) -> CsvFi
         fix=fix,
         row=row or None,
     )
+
+
+def _count_rows(number: int) -> str:
+    return "1 row" if number == 1 else f"{number} rows"

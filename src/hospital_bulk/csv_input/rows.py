@@ -24,13 +24,14 @@ def is_blank_record(record: list[str]) -> bool:
 def compose_address(street: str, line_2: str, city: str, state: str, zip_code: str) -> str:
     """Join the address parts as "street, line 2, city, state zip", skipping empty parts."""
     state_and_zip = f"{state} {zip_code}" if state and zip_code else state or zip_code
-    return ", ".join(part for part in (street, line_2, city, state_and_zip) if part)
+    return ", ".join([part for part in (street, line_2, city, state_and_zip) if part])
 
 
 class RowBuilder:
     """Builds the rows of one file, checking each and marking repeats of earlier rows."""
 
     __slots__ = (
+        "_address_has_parts",
         "_address_headers",
         "_address_indexes",
         "_delimiter",
@@ -40,6 +41,7 @@ class RowBuilder:
         "_name_index",
         "_phone_index",
         "_reject_duplicates",
+        "_street_index",
         "_width",
     )
 
@@ -53,11 +55,15 @@ class RowBuilder:
         self._duplicates = DuplicateTracker()
         self._name_index = indexes["name"]
         self._phone_index = indexes.get("phone")
+        self._street_index = indexes["address"]
         # One entry per part of ADDRESS_PARTS, None (and "") where the file has no column.
         self._address_indexes = tuple(indexes.get(part) for part in ADDRESS_PARTS)
+        self._address_has_parts = any(index is not None for index in self._address_indexes[1:])
         self._address_headers = tuple(
             "" if index is None else headers[index] for index in self._address_indexes
         )
+        if not self._address_has_parts:
+            self._address_headers = self._address_headers[:1]
         duplicate_columns = [headers[self._name_index], *filter(None, self._address_headers)]
         if self._phone_index is not None:
             duplicate_columns.append(headers[self._phone_index])
@@ -73,15 +79,20 @@ class RowBuilder:
             if cell_count < self._width:
                 cells = record + [""] * (self._width - cell_count)
 
+        # The width check alone reports the cells that a short row lacks.
         name = cells[self._name_index].strip()
         if self._name_index < cell_count:
             errors.extend(check_name(row, self._layout.headers[self._name_index], name))
 
-        address_cells = [
-            "" if index is None else cells[index].strip() for index in self._address_indexes
-        ]
-        address = compose_address(*address_cells)
-        if self._address_indexes[0] < cell_count:
+        if self._address_has_parts:
+            address_cells = [
+                "" if index is None else cells[index].strip() for index in self._address_indexes
+            ]
+            address = compose_address(*address_cells)
+        else:
+            address = cells[self._street_index].strip()
+            address_cells = [address]
+        if self._street_index < cell_count:
             errors.extend(check_address(row, self._address_headers, address_cells, address))
 
         phone = None
@@ -92,10 +103,13 @@ class RowBuilder:
 
         warnings: list[str] = []
         # Rows without a name or address are invalid already, so they are not compared.
-        repeated = self._duplicates.find_first(row, name, address, phone) if name and address else None
-        if repeated is not None:
-            message = self._duplicate_message(row, repeated)
-            (errors if self._reject_duplicates else warnings).append(message)
+        repeated = None
+        if name and address:
+            repeated = self._duplicates.find_first(row, name, address, phone)
+        if repeated is not None and self._reject_duplicates:
+            errors.append(self._duplicate_message(row, repeated))
+        elif repeated is not None:
+            warnings.append(self._duplicate_message(row, repeated))
 
         return HospitalRow(
             row=row,

@@ -33,6 +33,7 @@ _PHONE_PATTERN = re.compile(
     r"[0-9 \t\u00a0+\-()./]+(?:(?:x|ext\.?|extension|#)[ \t\u00a0]*[0-9]+)?",
     re.IGNORECASE,
 )
+_MIN_PHONE_DIGITS_PATTERN = re.compile(rf"(?:[^0-9]*[0-9]){{{MIN_PHONE_DIGITS}}}")
 # C0 and C1 control characters other than tab, line feed and carriage return.
 _CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _MAX_QUOTED_VALUE_LENGTH = 60
@@ -43,8 +44,9 @@ def format_row_message(row: int, column: str, problem: str, fix: str) -> str:
     return f'Row {row}, column "{column}": {problem} {fix}'
 
 
-def check_row_width(row: int, cell_count: int, headers: tuple[str, ...], *, delimiter: str,
-                    extra_cells_blank: bool) -> list[str]:
+def check_row_width(
+    row: int, cell_count: int, headers: tuple[str, ...], *, delimiter: str, extra_cells_blank: bool
+) -> list[str]:
     """Return an error when the row has fewer cells than the header, or extra non-blank cells."""
     width = len(headers)
     if cell_count < width:
@@ -53,7 +55,8 @@ def check_row_width(row: int, cell_count: int, headers: tuple[str, ...], *, deli
             format_row_message(
                 row,
                 first_missing,
-                f"the row has {cell_count} cells, but the header line has {width} columns.",
+                f"the row has {_count(cell_count, 'cell')}, but the header line has "
+                f"{width} columns.",
                 "Add the missing cells (an empty cell for a missing value), and put cells "
                 "that contain line breaks in double quotes.",
             )
@@ -70,7 +73,9 @@ def check_row_width(row: int, cell_count: int, headers: tuple[str, ...], *, deli
 
 def check_name(row: int, column: str, name: str) -> list[str]:
     if not name:
-        return [format_row_message(row, column, "the value is empty.", "Fill in the hospital name.")]
+        return [
+            format_row_message(row, column, "the value is empty.", "Fill in the hospital name.")
+        ]
 
     errors = _check_length(row, column, name, MAX_NAME_LENGTH, "the hospital name")
     if "\n" in name or "\r" in name:
@@ -83,13 +88,11 @@ def check_name(row: int, column: str, name: str) -> list[str]:
     return errors
 
 
-def check_address(
-    row: int, headers: tuple[str, ...], cells: list[str], address: str
-) -> list[str]:
+def check_address(row: int, headers: tuple[str, ...], cells: list[str], address: str) -> list[str]:
     """Check the address joined from `cells`, the stripped cells of the address parts.
 
     `headers` and `cells` follow ADDRESS_PARTS (street first), with "" for a part that
-    the file has no column for.
+    the file has no column for. They may stop after the street when no other part exists.
     """
     street_column, street = headers[0], cells[0]
     if not street:
@@ -132,19 +135,19 @@ def check_phone(row: int, column: str, phone: str) -> list[str]:
                 row,
                 column,
                 f"the value {_quote(phone)} is not a phone number.",
-                'Use digits, spaces and the characters + - ( ) . /, with an extension '
+                "Use digits, spaces and the characters + - ( ) . /, with an extension "
                 'written as "x123" or "ext. 123".',
             )
         ]
 
-    digit_count = sum(map(str.isdigit, phone))
-    if digit_count < MIN_PHONE_DIGITS:
+    if _MIN_PHONE_DIGITS_PATTERN.match(phone) is None:
+        digit_count = sum(map(str.isdigit, phone))
         return [
             format_row_message(
                 row,
                 column,
-                f"the value {_quote(phone)} has {digit_count} digits, fewer than the minimum "
-                f"of {MIN_PHONE_DIGITS}.",
+                f"the value {_quote(phone)} has {_count(digit_count, 'digit')}, fewer than "
+                f"the minimum of {MIN_PHONE_DIGITS}.",
                 "Write the full phone number.",
             )
         ]
@@ -177,6 +180,10 @@ def _check_control_characters(row: int, column: str, value: str) -> list[str]:
             "Delete it.",
         )
     ]
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
 
 
 def _describe_delimiter(delimiter: str) -> str:

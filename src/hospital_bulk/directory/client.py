@@ -9,7 +9,9 @@ never resent here: the job pipeline settles it against the batch listing.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
+import math
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -40,6 +42,10 @@ _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 # Errors after the request was (maybe) sent: a create may have been stored.
 _OUTCOME_UNKNOWN = (httpx.ReadTimeout, httpx.WriteTimeout, httpx.ReadError, httpx.WriteError,
                     httpx.RemoteProtocolError)
+
+
+#: Connections per httpx pool; see DirectoryClient.__init__.
+_CONNECTIONS_PER_POOL = 8
 
 
 class _Transient(Exception):
@@ -85,19 +91,29 @@ class DirectoryClient:
         self.warmup_timeout = warmup_timeout
         self.pacer = pacer or LocalPacer()
         self._warm = False
-        self._http = httpx.AsyncClient(
-            base_url=self.base_url,
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
-            limits=httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections),
-            transport=transport,
-        )
+        # httpcore scans every connection of a pool for each request it assigns, so one
+        # pool of 50+ connections costs more CPU than the requests. Small pools, used in
+        # turn, keep that scan short.
+        shards = max(1, math.ceil(max_connections / _CONNECTIONS_PER_POOL))
+        per_pool = math.ceil(max_connections / shards)
+        self._pools = [
+            httpx.AsyncClient(
+                base_url=self.base_url,
+                timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+                limits=httpx.Limits(max_connections=per_pool, max_keepalive_connections=per_pool),
+                transport=transport,
+            )
+            for _ in range(shards)
+        ]
+        self._next_pool = itertools.cycle(self._pools)
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        for pool in self._pools:
+            await pool.aclose()
 
     async def ping(self, *, timeout: float = 5.0) -> int:
         """Send `GET /` once and return the status code; raises httpx errors."""
-        response = await self._http.get("/", timeout=timeout)
+        response = await next(self._next_pool).get("/", timeout=timeout)
         return response.status_code
 
     async def warm_up(self) -> None:
@@ -113,7 +129,7 @@ class DirectoryClient:
             with attempt:
                 remaining = max(deadline - time.monotonic(), 1.0)
                 async with self._timed("warm_up"):
-                    response = await self._http.get("/", timeout=remaining)
+                    response = await next(self._next_pool).get("/", timeout=remaining)
                 self._raise_transient(response)
         self._warm = True
         logger.info("Directory %s answered the warm-up request", self.base_url)
@@ -217,7 +233,7 @@ class DirectoryClient:
                 if pace:
                     await self.pacer.acquire()
                 async with self._timed(operation):
-                    response = await self._http.request(method, path, json=json)
+                    response = await next(self._next_pool).request(method, path, json=json)
                 self._raise_transient(response, safe_to_repeat=safe_to_repeat)
         return response
 
