@@ -15,8 +15,13 @@ from tests.support import ServerThread, set_faults
 
 #: Faults of the local profile, restored before every test that uses the shared Directory.
 NO_FAULTS = {
-    "create_latency_ms": 0, "batch_cap": 0, "create_rate_per_minute": 0, "error_rate": 0.0,
-    "activation_fails": False, "store_then_hang_rate": 0.0, "hang_seconds": 60.0,
+    "create_latency_ms": 0,
+    "batch_cap": 0,
+    "create_rate_per_minute": 0,
+    "error_rate": 0.0,
+    "activation_fails": False,
+    "store_then_hang_rate": 0.0,
+    "hang_seconds": 60.0,
     "rate_window_seconds": 60.0,
 }
 

@@ -31,7 +31,9 @@ class ServerThread:
     def __init__(self, app: Any, *, port: int | None = None) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
@@ -57,19 +59,28 @@ def csv_rows(count: int, *, prefix: str = "Hospital") -> bytes:
 
 
 def upload(
-    api: str, data: bytes, *, key: str | None = None, filename: str = "hospitals.csv",
-    content_type: str = "text/csv", headers: dict[str, str] | None = None,
+    api: str,
+    data: bytes,
+    *,
+    key: str | None = None,
+    filename: str = "hospitals.csv",
+    content_type: str = "text/csv",
+    headers: dict[str, str] | None = None,
 ) -> httpx.Response:
     all_headers = dict(headers or {})
     if key is not None:
         all_headers["Idempotency-Key"] = key
     return httpx.post(
-        f"{api}/api/v1/hospitals/bulk", files={"file": (filename, data, content_type)},
-        headers=all_headers, timeout=120,
+        f"{api}/api/v1/hospitals/bulk",
+        files={"file": (filename, data, content_type)},
+        headers=all_headers,
+        timeout=120,
     )
 
 
-def wait_for_job(api: str, job_id: str, *, timeout: float = 120, headers: dict[str, str] | None = None) -> dict[str, Any]:
+def wait_for_job(
+    api: str, job_id: str, *, timeout: float = 120, headers: dict[str, str] | None = None
+) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     body: dict[str, Any] = {}
     while time.monotonic() < deadline:
@@ -78,7 +89,9 @@ def wait_for_job(api: str, job_id: str, *, timeout: float = 120, headers: dict[s
         if body.get("status") in ("completed", "failed"):
             return body
         time.sleep(0.1)
-    raise AssertionError(f"job {job_id} did not finish in {timeout} s; last status {body.get('status')}")
+    raise AssertionError(
+        f"job {job_id} did not finish in {timeout} s; last status {body.get('status')}"
+    )
 
 
 def run_job(api: str, data: bytes, *, timeout: float = 120, **kwargs: Any) -> dict[str, Any]:
@@ -101,4 +114,6 @@ def set_faults(directory: str, **faults: Any) -> None:
 
 
 def activate(api: str, batch_id: str, *, headers: dict[str, str] | None = None) -> httpx.Response:
-    return httpx.patch(f"{api}/api/v1/hospitals/bulk/batch/{batch_id}/activate", headers=headers, timeout=120)
+    return httpx.patch(
+        f"{api}/api/v1/hospitals/bulk/batch/{batch_id}/activate", headers=headers, timeout=120
+    )

@@ -12,7 +12,9 @@ def _names(listing: list[dict]) -> Counter[str]:
     return Counter(hospital["name"] for hospital in listing)
 
 
-def test_stored_but_unanswered_creates_not_duplicated(start_service: Callable[..., str], directory: str) -> None:
+def test_stored_but_unanswered_creates_not_duplicated(
+    start_service: Callable[..., str], directory: str
+) -> None:
     """A create stored by the Directory but never answered is adopted, not sent again."""
     api = start_service(directory_timeout=1.0, concurrency=10)
     set_faults(directory, store_then_hang_rate=0.3, hang_seconds=3)
@@ -29,7 +31,9 @@ def test_stored_but_unanswered_creates_not_duplicated(start_service: Callable[..
     assert len({row["hospital_id"] for row in result["hospitals"]}) == 40
 
 
-def test_identical_rows_adopted_as_multiset(start_service: Callable[..., str], directory: str) -> None:
+def test_identical_rows_adopted_as_multiset(
+    start_service: Callable[..., str], directory: str
+) -> None:
     """Two identical rows whose creates both hang map to two distinct hospitals."""
     api = start_service(directory_timeout=1.0)
     set_faults(directory, store_then_hang_rate=1.0, hang_seconds=2)
@@ -43,7 +47,9 @@ def test_identical_rows_adopted_as_multiset(start_service: Callable[..., str], d
     assert {row["hospital_id"] for row in result["hospitals"]} == {h["id"] for h in listing}
 
 
-def test_rate_limited_creates_wait_then_succeed(start_service: Callable[..., str], directory: str) -> None:
+def test_rate_limited_creates_wait_then_succeed(
+    start_service: Callable[..., str], directory: str
+) -> None:
     """429 without Retry-After pauses creates, then every row goes through."""
     api = start_service(directory_rate_limit_wait=1.5, concurrency=4)
     set_faults(directory, create_rate_per_minute=5, rate_window_seconds=1.0)
@@ -96,7 +102,9 @@ def test_batch_cap_setting_rejects_large_file(start_service: Callable[..., str])
     assert "Split the file" in body["fix"]
 
 
-def test_wiped_directory_named_on_activation(start_service: Callable[..., str], directory: str) -> None:
+def test_wiped_directory_named_on_activation(
+    start_service: Callable[..., str], directory: str
+) -> None:
     """After the Directory lost a batch, activation says which rows it no longer has."""
     import httpx
 

@@ -25,8 +25,9 @@ def _start_serve(data_dir: Path, directory: str, port: int, log: Path) -> subpro
         "HOSPITAL_BULK_CHUNK_SIZE": "100",
     }
     command = [sys.executable, "-m", "hospital_bulk.cli", "serve", "--port", str(port)]
-    process = subprocess.Popen(command, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        command, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -47,7 +48,12 @@ def test_killed_service_resumes_job(tmp_path: Path, directory: str) -> None:
     try:
         job = upload(api, csv_rows(600)).json()
         deadline = time.monotonic() + 60
-        while httpx.get(f"{api}/api/v1/hospitals/status/{job['job_id']}").json()["progress_percentage"] < 20:
+        while (
+            httpx.get(f"{api}/api/v1/hospitals/status/{job['job_id']}").json()[
+                "progress_percentage"
+            ]
+            < 20
+        ):
             assert time.monotonic() < deadline, "the job made no progress"
             time.sleep(0.05)
     finally:

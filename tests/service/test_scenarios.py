@@ -62,7 +62,10 @@ def test_some_rows_fail_skips_activation(api: str, directory: str) -> None:
     assert response.json()["activated_count"] == 2
     assert sum(h["active"] for h in batch_listing(directory, result["batch_id"])) == 2
     assert after["result"]["batch_activated"] is True
-    assert {r["status"] for r in after["result"]["hospitals"]} == {"created_and_activated", "failed"}
+    assert {r["status"] for r in after["result"]["hospitals"]} == {
+        "created_and_activated",
+        "failed",
+    }
 
 
 def test_all_rows_fail_nothing_to_activate(api: str, directory: str) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from hospital_bulk.api.schemas import HospitalResult, HospitalsPage, JobResult, JobStatusResponse
 from hospital_bulk.jobs.models import Job, RowResult
 from hospital_bulk.jobs.states import JobStatus, RowStatus
@@ -18,11 +20,26 @@ def progress_percentage(job: Job, counts: dict[RowStatus, int]) -> int:
     return min(99, done * 100 // job.total_rows)
 
 
+def job_status_body(
+    job: Job, counts: dict[RowStatus, int], rows: list[dict[str, Any]], *, offset: int, limit: int
+) -> dict[str, Any]:
+    """The status response as JSON-ready data, with `rows` from `list_row_outcomes` as they are.
+
+    The envelope goes through the pydantic model; the rows, up to thousands a poll, do not,
+    because their shape is fixed by the query that reads them.
+    """
+    envelope = job_status(job, counts, [], offset=offset, limit=limit, returned=len(rows))
+    body = envelope.model_dump(mode="json")
+    body["result"]["hospitals"] = rows
+    return body
+
+
 def job_status(
-    job: Job, counts: dict[RowStatus, int], rows: list[RowResult], *, offset: int, limit: int
+    job: Job, counts: dict[RowStatus, int], rows: list[RowResult], *, offset: int, limit: int,
+    returned: int | None = None,
 ) -> JobStatusResponse:
     created = counts.get(RowStatus.CREATED, 0) + counts.get(RowStatus.CREATED_AND_ACTIVATED, 0)
-    end = offset + len(rows)
+    end = offset + (len(rows) if returned is None else returned)
     return JobStatusResponse(
         job_id=job.id,
         status=job.status,
@@ -43,7 +60,7 @@ def job_status(
             hospitals=[_hospital(row) for row in rows],
             hospitals_page=HospitalsPage(
                 offset=offset, limit=limit, total=job.total_rows,
-                next_offset=end if end < job.total_rows and rows else None,
+                next_offset=end if offset < end < job.total_rows else None,
             ),
         ),
     )

@@ -35,7 +35,9 @@ async def finalize_job(context: PipelineContext, job_id: str) -> None:
     """End the job once every chunk is done: auto-activate by the decision rule, record it."""
     repository = context.repository
     claimed = await asyncio.to_thread(
-        repository.claim_finalization, job_id, worker=context.worker,
+        repository.claim_finalization,
+        job_id,
+        worker=context.worker,
         lease_seconds=context.settings.lease_seconds,
     )
     if not claimed:
@@ -49,13 +51,21 @@ async def finalize_job(context: PipelineContext, job_id: str) -> None:
     if failed == 0 and created > 0:
         result = await _auto_activate(context, job, created, extra)
         await asyncio.to_thread(
-            repository.finish_job, job_id, batch_activated=result.activated, activation_error=result.error
+            repository.finish_job,
+            job_id,
+            batch_activated=result.activated,
+            activation_error=result.error,
         )
     else:
         logger.warning(
             "%d of %d hospitals failed in job %s; batch %s NOT activated. Review the failures, then "
             "activate with PATCH /api/v1/hospitals/bulk/batch/%s/activate if acceptable",
-            failed, job.total_rows, job.id, job.batch_id, job.batch_id, extra=extra,
+            failed,
+            job.total_rows,
+            job.id,
+            job.batch_id,
+            job.batch_id,
+            extra=extra,
         )
         await asyncio.to_thread(repository.finish_job, job_id, batch_activated=False)
     JOBS_FINISHED.labels(JobStatus.COMPLETED.value, str(failed == 0 and created > 0).lower()).inc()
@@ -64,17 +74,26 @@ async def finalize_job(context: PipelineContext, job_id: str) -> None:
 async def _auto_activate(
     context: PipelineContext, job: Job, created: int, extra: dict[str, str]
 ) -> ActivationResult:
-    logger.info("All hospitals created successfully for job %s (%d rows)", job.id, created, extra=extra)
+    logger.info(
+        "All hospitals created successfully for job %s (%d rows)", job.id, created, extra=extra
+    )
     logger.info("Attempting to auto-activate batch %s", job.batch_id, extra=extra)
     result = await activate_batch(context, job)
     if result.activated:
-        logger.info("Batch %s auto-activated successfully (%d hospitals)", job.batch_id,
-                    result.activated_count, extra=extra)
+        logger.info(
+            "Batch %s auto-activated successfully (%d hospitals)",
+            job.batch_id,
+            result.activated_count,
+            extra=extra,
+        )
     else:
-        logger.warning("Auto-activation failed for batch %s: %s", job.batch_id, result.error, extra=extra)
+        logger.warning(
+            "Auto-activation failed for batch %s: %s", job.batch_id, result.error, extra=extra
+        )
         logger.warning(
             "Manual activation available: PATCH /api/v1/hospitals/bulk/batch/%s/activate",
-            job.batch_id, extra=extra,
+            job.batch_id,
+            extra=extra,
         )
     return result
 
@@ -88,8 +107,12 @@ async def activate_job(context: PipelineContext, job: Job) -> ActivationResult:
         context.repository.record_activation, job.id, activated=result.activated, error=result.error
     )
     if result.activated:
-        logger.info("Batch %s activated successfully (%d hospitals)", job.batch_id,
-                    result.activated_count, extra=extra)
+        logger.info(
+            "Batch %s activated successfully (%d hospitals)",
+            job.batch_id,
+            result.activated_count,
+            extra=extra,
+        )
     else:
         logger.warning("Activating batch %s failed: %s", job.batch_id, result.error, extra=extra)
     return result
@@ -126,7 +149,11 @@ async def _activation_from_listing(
         )
     if all(listed[hospital_id].active for hospital_id in ours):
         return ActivationResult(activated=True, activated_count=len(ours))
-    reason = outcome.reason if isinstance(outcome, NotActivated) else "some hospitals are active, others not"
+    reason = (
+        outcome.reason
+        if isinstance(outcome, NotActivated)
+        else "some hospitals are active, others not"
+    )
     return ActivationResult(
         activated=False,
         error=f"Batch {job.batch_id} is not active: {reason}. Retry the activation later.",

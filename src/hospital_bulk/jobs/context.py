@@ -36,7 +36,9 @@ class PipelineContext:
     worker: str = field(default_factory=worker_name)
 
     @classmethod
-    def local(cls, *, settings: Settings, repository: JobRepository, client: DirectoryClient) -> PipelineContext:
+    def local(
+        cls, *, settings: Settings, repository: JobRepository, client: DirectoryClient
+    ) -> PipelineContext:
         """Build a context whose concurrency limit holds within this process."""
         return cls(
             settings=settings,

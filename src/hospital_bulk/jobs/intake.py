@@ -54,8 +54,11 @@ async def accept_upload(
             status_code=400,
         )
     report = await asyncio.to_thread(
-        read_hospital_csv, upload.data, filename=upload.filename,
-        column_mapping=upload.column_mapping, max_rows=settings.max_rows,
+        read_hospital_csv,
+        upload.data,
+        filename=upload.filename,
+        column_mapping=upload.column_mapping,
+        max_rows=settings.max_rows,
     )
     _check_batch_cap(report, settings.directory_batch_cap)
     job = NewJob(

@@ -36,7 +36,10 @@ async def process_chunk(context: PipelineContext, job_id: str, chunk: int) -> No
     """Create the chunk's pending rows, then finish the job if this was its last chunk."""
     repository = context.repository
     claim = await asyncio.to_thread(
-        repository.claim_chunk, job_id, chunk, worker=context.worker,
+        repository.claim_chunk,
+        job_id,
+        chunk,
+        worker=context.worker,
         lease_seconds=context.settings.lease_seconds,
     )
     if claim is None:
@@ -61,7 +64,10 @@ async def _create_chunk_rows(context: PipelineContext, job: Job, claim: ChunkCla
     async with OutcomeWriter(context.repository, job.id) as writer:
         if claim.deliveries > 1:
             logger.info(
-                "Resuming chunk %d of job %s (delivery %d)", claim.chunk, job.id, claim.deliveries,
+                "Resuming chunk %d of job %s (delivery %d)",
+                claim.chunk,
+                job.id,
+                claim.deliveries,
                 extra={"job_id": job.id, "batch_id": job.batch_id, "action": "resume_chunk"},
             )
             rows = await adopt_stored_rows(context, job, rows, writer)
@@ -96,7 +102,13 @@ async def _create_rows(
                 _log_row(logging.WARNING, "Row %d of job %s failed: %s", row, job, outcome.message)
             else:
                 unsettled.append(row)
-                _log_row(logging.WARNING, "Row %d of job %s has an unknown outcome: %s", row, job, outcome.reason)
+                _log_row(
+                    logging.WARNING,
+                    "Row %d of job %s has an unknown outcome: %s",
+                    row,
+                    job,
+                    outcome.reason,
+                )
 
     senders = min(context.settings.concurrency, len(rows))
     await asyncio.gather(*(send_next() for _ in range(senders)))
@@ -119,7 +131,9 @@ async def _give_up_chunk(context: PipelineContext, job: Job, claim: ChunkClaim) 
     )
     logger.error(
         "Chunk %d of job %s exceeded %d deliveries; its pending rows end failed",
-        claim.chunk, job.id, context.settings.max_deliveries,
+        claim.chunk,
+        job.id,
+        context.settings.max_deliveries,
         extra={"job_id": job.id, "batch_id": job.batch_id, "action": "chunk_given_up"},
     )
     await asyncio.to_thread(context.repository.fail_chunk, job.id, claim.chunk, message=message)
@@ -137,7 +151,9 @@ async def _heartbeat(context: PipelineContext, claim: ChunkClaim) -> AsyncIterat
         while True:
             await asyncio.sleep(interval)
             renewed = await asyncio.to_thread(
-                context.repository.renew_chunk_lease, claim, lease_seconds=context.settings.lease_seconds
+                context.repository.renew_chunk_lease,
+                claim,
+                lease_seconds=context.settings.lease_seconds,
             )
             if not renewed and body is not None:
                 lost = True
@@ -160,6 +176,10 @@ async def _heartbeat(context: PipelineContext, claim: ChunkClaim) -> AsyncIterat
 
 def _log_row(level: int, message: str, row: RowTodo, job: Job, reason: str) -> None:
     logger.log(
-        level, message, row.row, job.id, reason,
+        level,
+        message,
+        row.row,
+        job.id,
+        reason,
         extra={"job_id": job.id, "batch_id": job.batch_id, "row": row.row, "action": "row_outcome"},
     )

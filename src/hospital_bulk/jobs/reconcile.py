@@ -38,13 +38,19 @@ async def adopt_stored_rows(
     for row in rows:
         candidates = unclaimed.get(row.key)
         if candidates:
-            writer.add(RowOutcome(row=row.row, status=RowStatus.CREATED, hospital_id=candidates.pop(0)))
+            writer.add(
+                RowOutcome(row=row.row, status=RowStatus.CREATED, hospital_id=candidates.pop(0))
+            )
         else:
             missing.append(row)
     adopted = len(rows) - len(missing)
     logger.info(
         "Reconciled %d rows of job %s against batch %s: %d already stored, %d to send",
-        len(rows), job.id, job.batch_id, adopted, len(missing),
+        len(rows),
+        job.id,
+        job.batch_id,
+        adopted,
+        len(missing),
         extra={"job_id": job.id, "batch_id": job.batch_id, "action": "reconcile"},
     )
     return missing

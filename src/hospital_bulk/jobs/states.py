@@ -33,4 +33,6 @@ class ChunkStatus(StrEnum):
     DONE = "done"
 
 
-FINAL_ROW_STATUSES = frozenset({RowStatus.CREATED, RowStatus.CREATED_AND_ACTIVATED, RowStatus.FAILED})
+FINAL_ROW_STATUSES = frozenset(
+    {RowStatus.CREATED, RowStatus.CREATED_AND_ACTIVATED, RowStatus.FAILED}
+)

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, exists, func, insert, or_, select, update
+from sqlalchemy import Engine, and_, bindparam, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -51,7 +51,9 @@ class JobRepository:
 
     # Jobs ---------------------------------------------------------------------------------
 
-    def create_job(self, job: NewJob, rows: Sequence[NewRow], *, chunk_size: int) -> tuple[Job, bool]:
+    def create_job(
+        self, job: NewJob, rows: Sequence[NewRow], *, chunk_size: int
+    ) -> tuple[Job, bool]:
         """Store a job with its rows and chunks in one transaction.
 
         Returns:
@@ -114,8 +116,14 @@ class JobRepository:
             session.execute(
                 insert(ChunkRecord),
                 [
-                    {"job_id": job.id, "chunk": index, "first_row": first, "last_row": last,
-                     "status": ChunkStatus.PENDING, "deliveries": 0}
+                    {
+                        "job_id": job.id,
+                        "chunk": index,
+                        "first_row": first,
+                        "last_row": last,
+                        "status": ChunkStatus.PENDING,
+                        "deliveries": 0,
+                    }
                     for index, (first, last) in enumerate(chunks)
                 ],
             )
@@ -257,6 +265,46 @@ class JobRepository:
             query = query.order_by(RowRecord.row).offset(offset).limit(limit)
             return [_row_from_record(record) for record in session.scalars(query)]
 
+    def list_row_outcomes(
+        self,
+        job_id: str,
+        *,
+        offset: int = 0,
+        limit: int | None = None,
+        statuses: Iterable[RowStatus] | None = None,
+    ) -> list[dict[str, Any]]:
+        """Rows as the status endpoint shows them, read without building ORM objects.
+
+        The status endpoint is polled while a job runs, so this path reads only the
+        columns it shows and returns plain dicts ready for JSON.
+        """
+        columns = (
+            RowRecord.row,
+            RowRecord.hospital_id,
+            RowRecord.name,
+            RowRecord.status,
+            RowRecord.error_message,
+            RowRecord.warnings,
+        )
+        query = select(*columns).where(RowRecord.job_id == job_id)
+        if statuses is not None:
+            query = query.where(RowRecord.status.in_(list(statuses)))
+        query = query.order_by(RowRecord.row).offset(offset).limit(limit)
+        with self.engine.connect() as connection:
+            return [
+                {
+                    "row": row,
+                    "hospital_id": hospital_id,
+                    "name": name,
+                    "status": status,
+                    "error_message": error_message,
+                    "warnings": warnings,
+                }
+                for row, hospital_id, name, status, error_message, warnings in connection.execute(
+                    query
+                )
+            ]
+
     def pending_rows(self, job_id: str, chunk: int) -> list[RowTodo]:
         with self._sessions() as session:
             records = session.execute(
@@ -274,15 +322,28 @@ class JobRepository:
         """Write many rows' outcomes in one transaction."""
         if not outcomes:
             return
-        with self._sessions.begin() as session:
-            session.execute(
-                update(RowRecord),
-                [
-                    {"job_id": job_id, "row": outcome.row, "status": outcome.status,
-                     "hospital_id": outcome.hospital_id, "error_message": outcome.error_message}
-                    for outcome in outcomes
-                ],
+        rows = RowRecord.__table__
+        statement = (
+            update(rows)
+            .where(rows.c.job_id == bindparam("b_job_id"), rows.c.row == bindparam("b_row"))
+            .values(
+                status=bindparam("b_status"),
+                hospital_id=bindparam("b_hospital_id"),
+                error_message=bindparam("b_error_message"),
             )
+        )
+        values = [
+            {
+                "b_job_id": job_id,
+                "b_row": outcome.row,
+                "b_status": outcome.status.value,
+                "b_hospital_id": outcome.hospital_id,
+                "b_error_message": outcome.error_message,
+            }
+            for outcome in outcomes
+        ]
+        with self.engine.begin() as connection:
+            connection.execute(statement, values)
 
     def recorded_hospital_ids(self, job_id: str) -> set[int]:
         with self._sessions() as session:
@@ -295,13 +356,17 @@ class JobRepository:
 
     # Chunks and leases -------------------------------------------------------------------
 
-    def claim_chunk(self, job_id: str, chunk: int, *, worker: str, lease_seconds: float) -> ChunkClaim | None:
+    def claim_chunk(
+        self, job_id: str, chunk: int, *, worker: str, lease_seconds: float
+    ) -> ChunkClaim | None:
         """Take the chunk for `worker` when it is pending or its lease ran out; else None."""
         now = utcnow()
         with self._sessions.begin() as session:
             claimable = or_(
                 ChunkRecord.status == ChunkStatus.PENDING,
-                and_(ChunkRecord.status == ChunkStatus.PROCESSING, ChunkRecord.lease_expires_at < now),
+                and_(
+                    ChunkRecord.status == ChunkStatus.PROCESSING, ChunkRecord.lease_expires_at < now
+                ),
             )
             result = session.execute(
                 update(ChunkRecord)
@@ -320,7 +385,9 @@ class JobRepository:
                     ChunkRecord.job_id == job_id, ChunkRecord.chunk == chunk
                 )
             )
-        return ChunkClaim(job_id=job_id, chunk=chunk, worker=worker, deliveries=int(deliveries or 1))
+        return ChunkClaim(
+            job_id=job_id, chunk=chunk, worker=worker, deliveries=int(deliveries or 1)
+        )
 
     def renew_chunk_lease(self, claim: ChunkClaim, *, lease_seconds: float) -> bool:
         """Extend the lease; False when another worker took the chunk meanwhile."""
@@ -429,8 +496,14 @@ class JobRepository:
                 .join(JobRecord, JobRecord.id == ChunkRecord.job_id)
                 .where(
                     or_(
-                        and_(ChunkRecord.status == ChunkStatus.PENDING, JobRecord.created_at <= created_before),
-                        and_(ChunkRecord.status == ChunkStatus.PROCESSING, ChunkRecord.lease_expires_at < now),
+                        and_(
+                            ChunkRecord.status == ChunkStatus.PENDING,
+                            JobRecord.created_at <= created_before,
+                        ),
+                        and_(
+                            ChunkRecord.status == ChunkStatus.PROCESSING,
+                            ChunkRecord.lease_expires_at < now,
+                        ),
                     )
                 )
                 .order_by(JobRecord.created_at, ChunkRecord.chunk)
@@ -452,7 +525,9 @@ class JobRepository:
 def _plan_chunks(rows: Sequence[NewRow], chunk_size: int) -> list[tuple[int, int]]:
     """Split the rows to create (not those already failed) into ranges of row numbers."""
     todo = [row.row for row in rows if not row.error_message]
-    return [(todo[i], todo[min(i + chunk_size, len(todo)) - 1]) for i in range(0, len(todo), chunk_size)]
+    return [
+        (todo[i], todo[min(i + chunk_size, len(todo)) - 1]) for i in range(0, len(todo), chunk_size)
+    ]
 
 
 def _chunk_lookup(chunks: list[tuple[int, int]]) -> Any:

@@ -31,7 +31,9 @@ class Base(DeclarativeBase):
 
 class JobRecord(Base):
     __tablename__ = "jobs"
-    __table_args__ = (UniqueConstraint("owner", "idempotency_key", name="uq_jobs_owner_idempotency_key"),)
+    __table_args__ = (
+        UniqueConstraint("owner", "idempotency_key", name="uq_jobs_owner_idempotency_key"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     #: Scope of the job: a digest of the API key that created it, or "" without keys.
@@ -88,6 +90,7 @@ class RowRecord(Base):
     status: Mapped[str] = mapped_column(String(24))
     hospital_id: Mapped[int | None] = mapped_column(BigInteger)
     error_message: Mapped[str | None] = mapped_column(Text)
-    warnings: Mapped[list[str] | None] = mapped_column(JSON)
+    # none_as_null stores SQL NULL, which reads back without a JSON decode per row.
+    warnings: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
     #: The row's original cells by header, echoed by the results export.
-    source: Mapped[dict[str, str] | None] = mapped_column(JSON)
+    source: Mapped[dict[str, str] | None] = mapped_column(JSON(none_as_null=True))

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
 
 from hospital_bulk.api.deps import OwnerDep, ServicesDep
 from hospital_bulk.api.schemas import JobStatusResponse, JobSummary
-from hospital_bulk.api.views import job_status
+from hospital_bulk.api.views import job_status_body
 from hospital_bulk.jobs.states import RowStatus
 
 router = APIRouter(prefix="/api/v1/hospitals", tags=["hospitals"])
@@ -29,15 +30,14 @@ def read_job_status(
     offset: Annotated[int, Query(ge=0, description="First row of the page of hospitals.")] = 0,
     limit: Annotated[int, Query(ge=0, le=MAX_PAGE, description="Rows per page of hospitals.")] = MAX_PAGE,
     status: Annotated[RowStatus | None, Query(description="Only rows with this status.")] = None,
-) -> JobStatusResponse:
+) -> JSONResponse:
     """Progress and per-row outcome of a job; `hospitals` is paged by `offset` and `limit`."""
     repository = services.repository
     job = repository.get_job(job_id, owner=owner)
     counts = repository.count_rows(job_id)
-    rows = repository.list_rows(
-        job_id, offset=offset, limit=limit, statuses=[status] if status else None
-    ) if limit else []
-    return job_status(job, counts, rows, offset=offset, limit=limit)
+    statuses = [status] if status else None
+    rows = repository.list_row_outcomes(job_id, offset=offset, limit=limit, statuses=statuses) if limit else []
+    return JSONResponse(job_status_body(job, counts, rows, offset=offset, limit=limit))
 
 
 @router.get("/jobs", response_model=list[JobSummary])

@@ -19,7 +19,9 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("job_rows", schema=None) as batch_op:
-        batch_op.create_index("ix_job_rows_job_chunk_status", ["job_id", "chunk", "status"], unique=False)
+        batch_op.create_index(
+            "ix_job_rows_job_chunk_status", ["job_id", "chunk", "status"], unique=False
+        )
 
 
 def downgrade() -> None:

@@ -1,0 +1,44 @@
+"""The smallest Python client of the Directory: a bare asyncio + httpx loop.
+
+It sends N creates with C in flight and prints rows per second and CPU seconds, as the
+baseline that the service's overhead is measured against.
+
+Usage: python benchmarks/baseline_client.py URL ROWS CONCURRENCY
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import resource
+import sys
+import time
+import uuid
+
+import httpx
+
+
+async def main(url: str, rows: int, concurrency: int) -> None:
+    batch_id = str(uuid.uuid4())
+    pending = iter(range(rows))
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=60) as client:
+
+        async def send() -> None:
+            for i in pending:
+                body = {"name": f"Baseline {i}", "address": f"{i} Base St", "phone": None,
+                        "creation_batch_id": batch_id}
+                response = await client.post("/hospitals/", json=body)
+                response.raise_for_status()
+
+        started, cpu = time.perf_counter(), time.process_time()
+        await asyncio.gather(*(send() for _ in range(concurrency)))
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    print(json.dumps({"rows": rows, "concurrency": concurrency, "seconds": elapsed,
+                      "rows_per_second": rows / elapsed, "cpu_seconds": cpu,
+                      "cpu_ms_per_row": 1000 * cpu / rows, "peak_rss_mb": usage.ru_maxrss / 1024}))
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1], int(sys.argv[2]), int(sys.argv[3])))
