@@ -81,3 +81,52 @@ class ActivationResponse(BaseModel):
 
 class Health(BaseModel):
     status: str
+
+
+class ValidatedRow(BaseModel):
+    """One data record as the upload would read it, with its problems."""
+
+    row: int = Field(description="1-based number of the data record after the header line.")
+    name: str
+    address: str = Field(description="The address as it would be sent, joined from its columns.")
+    phone: str | None
+    errors: list[str] = Field(description="Problems that stop this row from loading.")
+    warnings: list[str] = Field(description="Problems that do not stop this row from loading.")
+
+
+class ValidationReport(BaseModel):
+    """Findings of reading a file as an upload would, with nothing created."""
+
+    filename: str
+    encoding: str = Field(
+        description='The codec the file was decoded with, such as "utf-8" or "cp1252".'
+    )
+    delimiter: str = Field(description="The delimiter between cells, found in the header line.")
+    columns: list[str] = Field(description="The header cells, stripped of surrounding whitespace.")
+    mapping: dict[str, list[str]] = Field(
+        description="The columns each field is read from: name, address (every column it is "
+        "joined from) and phone (empty when the file has no phone column)."
+    )
+    ignored_columns: list[str]
+    warnings: list[str] = Field(
+        description="Problems with the whole file that do not stop it from loading."
+    )
+    total_rows: int = Field(description="Data records that are not blank.")
+    valid_rows: int = Field(description="Rows an upload would send to the Directory.")
+    invalid_rows: int = Field(description="Rows an upload would mark failed without sending them.")
+    rows_with_warnings: int
+    rows: list[ValidatedRow] = Field(
+        description="Every row with an error or a warning, in file order."
+    )
+    preview: list[ValidatedRow] = Field(description="The first rows of the file, valid or not.")
+
+
+class ResubmitAccepted(BaseModel):
+    """The answer to a resubmission: which job and batch the failed rows now run in."""
+
+    job_id: str
+    batch_id: str
+    same_batch: bool = Field(description="False when the rows went into a new batch.")
+    resubmitted_rows: list[int]
+    status_url: str
+    message: str

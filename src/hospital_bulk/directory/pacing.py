@@ -24,6 +24,13 @@ class CreatePacer(Protocol):
     async def pause(self, seconds: float) -> None: ...
 
 
+#: Smallest gap in seconds between two creates when there is no cap. Without it the first
+#: creates of a job leave together, come back together and stay in lockstep, so every
+#: response waits in a queue behind the others on both ends. The gap spreads them out; it
+#: caps one process at 1,000 creates a second, above what one process can send.
+MIN_SPACING = 0.001
+
+
 class LocalPacer:
     """Pacer for one process.
 
@@ -32,7 +39,10 @@ class LocalPacer:
     """
 
     def __init__(self, creates_per_minute: int | None = None) -> None:
-        self._spacing = 60.0 * _SPACING_MARGIN / creates_per_minute if creates_per_minute else 0.0
+        if creates_per_minute:
+            self._spacing = max(60.0 * _SPACING_MARGIN / creates_per_minute, MIN_SPACING)
+        else:
+            self._spacing = MIN_SPACING
         self._next_slot = 0.0
         self._paused_until = 0.0
 

@@ -96,6 +96,12 @@ class ChunkClaim:
     chunk: int
     worker: str
     deliveries: int
+    reconcile_first: bool = False
+
+    @property
+    def needs_reconcile(self) -> bool:
+        """Whether some rows may be stored already: a claim after a lost worker, or a resubmission."""
+        return self.deliveries > 1 or self.reconcile_first
 
 
 @dataclass(frozen=True, slots=True)

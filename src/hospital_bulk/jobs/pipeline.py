@@ -62,7 +62,7 @@ async def _create_chunk_rows(context: PipelineContext, job: Job, claim: ChunkCla
         return
     await context.client.warm_up()
     async with OutcomeWriter(context.repository, job.id) as writer:
-        if claim.deliveries > 1:
+        if claim.needs_reconcile:
             logger.info(
                 "Resuming chunk %d of job %s (delivery %d)",
                 claim.chunk,

@@ -146,6 +146,49 @@ class JobRepository:
         for start in range(0, len(values), _INSERT_BATCH):
             session.execute(insert(RowRecord), values[start : start + _INSERT_BATCH])
 
+    def reopen_rows(self, job_id: str, rows: Sequence[NewRow], *, chunk_size: int) -> None:
+        """Give failed rows of a finished job new values and queue them again in its batch.
+
+        The rows go into new chunks that reconcile against the batch listing first, and
+        the job goes back to `pending` so that it finishes (and auto-activates) again.
+        """
+        with self._sessions.begin() as session:
+            first_chunk = 1 + (
+                session.scalar(select(func.max(ChunkRecord.chunk)).where(ChunkRecord.job_id == job_id))
+                or 0
+            )
+            ranges = _plan_chunks(rows, chunk_size)
+            if ranges:
+                session.execute(
+                    insert(ChunkRecord),
+                    [
+                        {"job_id": job_id, "chunk": first_chunk + index, "first_row": first,
+                         "last_row": last, "status": ChunkStatus.PENDING, "deliveries": 0,
+                         "reconcile_first": True}
+                        for index, (first, last) in enumerate(ranges)
+                    ],
+                )
+            chunk_of = _chunk_lookup(ranges)
+            for row in rows:
+                session.execute(
+                    update(RowRecord)
+                    .where(RowRecord.job_id == job_id, RowRecord.row == row.row,
+                           RowRecord.status == RowStatus.FAILED)
+                    .values(
+                        name=row.name, address=row.address, phone=row.phone,
+                        status=RowStatus.FAILED if row.error_message else RowStatus.PENDING,
+                        error_message=row.error_message, hospital_id=None,
+                        chunk=first_chunk + chunk_of(row.row),
+                    )
+                )
+            session.execute(
+                update(JobRecord)
+                .where(JobRecord.id == job_id)
+                .values(status=JobStatus.PENDING, finished_at=None, lease_owner=None,
+                        lease_expires_at=None, batch_activated=False, activation_error=None,
+                        error=None)
+            )
+
     def get_job(self, job_id: str, *, owner: str | None = None) -> Job:
         """Return the job, or raise `JobNotFound` (also when `owner` is given and differs)."""
         with self._sessions() as session:
@@ -380,13 +423,17 @@ class JobRepository:
             )
             if not result.rowcount:  # type: ignore[attr-defined]
                 return None
-            deliveries = session.scalar(
-                select(ChunkRecord.deliveries).where(
+            claimed = session.execute(
+                select(ChunkRecord.deliveries, ChunkRecord.reconcile_first).where(
                     ChunkRecord.job_id == job_id, ChunkRecord.chunk == chunk
                 )
-            )
+            ).one()
         return ChunkClaim(
-            job_id=job_id, chunk=chunk, worker=worker, deliveries=int(deliveries or 1)
+            job_id=job_id,
+            chunk=chunk,
+            worker=worker,
+            deliveries=int(claimed.deliveries),
+            reconcile_first=bool(claimed.reconcile_first),
         )
 
     def renew_chunk_lease(self, claim: ChunkClaim, *, lease_seconds: float) -> bool:

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.sql.expression import false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -71,6 +72,8 @@ class ChunkRecord(Base):
     lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     #: How many times a worker claimed this chunk; past the limit its rows end failed.
     deliveries: Mapped[int] = mapped_column(Integer, default=0)
+    #: Whether the rows were sent before (a resubmission), so the batch is listed first.
+    reconcile_first: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class RowRecord(Base):

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Header, Request, Response, UploadFile
 
 from hospital_bulk.api.deps import OwnerDep, ServicesDep
-from hospital_bulk.api.schemas import ActivationResponse, JobAccepted
+from hospital_bulk.api.schemas import ActivationResponse, JobAccepted, ResubmitAccepted
 from hospital_bulk.api.views import progress_percentage
 from hospital_bulk.errors import ActivationFailed, UploadRejected
 from hospital_bulk.jobs.activation import activate_job
+from hospital_bulk.csv_input import read_hospital_csv
 from hospital_bulk.jobs.intake import Upload, accept_upload
+from hospital_bulk.jobs.resubmit import resubmit_failed_rows as resubmit_rows
 from hospital_bulk.jobs.states import JobStatus, RowStatus
 
 router = APIRouter(prefix="/api/v1/hospitals", tags=["hospitals"])
@@ -104,6 +107,50 @@ async def activate_hospital_batch(batch_id: str, services: ServicesDep, owner: O
         activated=True,
         activated_count=result.activated_count,
         message=f"Batch {batch_id} is active: {result.activated_count} hospital(s).",
+    )
+
+
+@router.post(
+    "/bulk/{job_id}/resubmit",
+    status_code=202,
+    response_model=ResubmitAccepted,
+    responses={404: _PROBLEM, 409: _PROBLEM, 422: _PROBLEM},
+)
+async def resubmit_failed_rows(
+    job_id: str,
+    request: Request,
+    services: ServicesDep,
+    owner: OwnerDep,
+    file: Annotated[
+        UploadFile | None,
+        File(description="Optional corrections: a CSV with a 'row' column and new name, address, phone."),
+    ] = None,
+) -> ResubmitAccepted:
+    """Run a finished job's failed rows again, optionally with corrected values keyed by row.
+
+    While the batch is not active the rows go into the same batch, and the job finishes
+    and auto-activates again. Once it is active they go into a new job and batch
+    (`same_batch: false`), because the Directory cannot activate rows added later.
+    """
+    job = services.repository.get_job(job_id, owner=owner)
+    corrections = None
+    if file is not None:
+        corrections = await asyncio.to_thread(
+            read_hospital_csv, await file.read(), filename=file.filename or "corrections.csv",
+            max_rows=services.settings.max_rows,
+        )
+    result = await resubmit_rows(
+        job, corrections=corrections, settings=services.settings,
+        repository=services.repository, backend=services.backend,
+    )
+    where = "the same batch" if result.same_batch else f"new batch {result.job.batch_id} (job {result.job.id})"
+    return ResubmitAccepted(
+        job_id=result.job.id,
+        batch_id=result.job.batch_id,
+        same_batch=result.same_batch,
+        resubmitted_rows=result.rows,
+        status_url=str(request.url_for("read_job_status", job_id=result.job.id)),
+        message=f"{len(result.rows)} row(s) resubmitted into {where}.",
     )
 
 
