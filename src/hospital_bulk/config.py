@@ -21,26 +21,38 @@ def _env(name: str) -> AliasChoices:
 class Settings(BaseSettings):
     """The service's configuration; see the README for each variable."""
 
-    model_config = SettingsConfigDict(env_prefix="HOSPITAL_BULK_", populate_by_name=True, extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="HOSPITAL_BULK_", populate_by_name=True, extra="ignore"
+    )
 
     data_dir: Path = Field(
-        default=Path("data"), description="Folder for the SQLite job store and the bundled Directory."
+        default=Path("data"),
+        description="Folder for the SQLite job store and the bundled Directory.",
     )
     database_url: str | None = Field(
-        default=None, description="SQLAlchemy URL of the job store; SQLite under data_dir when unset."
+        default=None,
+        description="SQLAlchemy URL of the job store; SQLite under data_dir when unset.",
     )
     broker_url: str | None = Field(
         default=None, description="Celery broker URL; unset runs jobs in the API process."
     )
-    concurrency: int = Field(default=20, ge=1, le=1000, description="Directory creates in flight at once.")
-    chunk_size: int = Field(default=1000, ge=1, description="Rows per unit of work a worker claims.")
+    concurrency: int = Field(
+        default=20, ge=1, le=1000, description="Directory creates in flight at once."
+    )
+    chunk_size: int = Field(
+        default=1000, ge=1, description="Rows per unit of work a worker claims."
+    )
     lease_seconds: float = Field(
-        default=60.0, gt=0, description="How long a claimed chunk stays with a worker without a heartbeat."
+        default=60.0,
+        gt=0,
+        description="How long a claimed chunk stays with a worker without a heartbeat.",
     )
     max_deliveries: int = Field(
         default=5, ge=1, description="Claims of one chunk before its rows end failed."
     )
-    max_upload_bytes: int = Field(default=100 * 1024 * 1024, ge=1, description="Largest upload, in bytes.")
+    max_upload_bytes: int = Field(
+        default=100 * 1024 * 1024, ge=1, description="Largest upload, in bytes."
+    )
     max_rows: int = Field(default=200_000, ge=1, description="Most data rows accepted in one file.")
     require_idempotency_key: bool = False
     idempotency_retention_hours: float = Field(default=24.0, gt=0)

@@ -33,7 +33,11 @@ class TextFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(record)
-        fields = [f"{field}={value}" for field in FIELDS if (value := getattr(record, field, None)) is not None]
+        fields = [
+            f"{field}={value}"
+            for field in FIELDS
+            if (value := getattr(record, field, None)) is not None
+        ]
         return f"{line} [{' '.join(fields)}]" if fields else line
 
 

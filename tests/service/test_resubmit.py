@@ -26,7 +26,11 @@ def test_corrected_row_joins_same_batch(api: str, directory: str) -> None:
     assert response.json()["resubmitted_rows"] == [2]
     assert final["result"]["failed_hospitals"] == 0
     assert final["result"]["batch_activated"] is True
-    assert sorted(h["name"] for h in listing) == ["Another Valid", "Fixed Hospital", "Valid Hospital"]
+    assert sorted(h["name"] for h in listing) == [
+        "Another Valid",
+        "Fixed Hospital",
+        "Valid Hospital",
+    ]
     assert all(h["active"] for h in listing)
 
 

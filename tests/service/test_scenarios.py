@@ -116,3 +116,20 @@ def run_job_status(api: str, job_id: str) -> dict:
     import httpx
 
     return httpx.get(f"{api}/api/v1/hospitals/status/{job_id}").json()
+
+
+def test_status_pages_filtered_rows(api: str) -> None:
+    """With a status filter, the page's total and next offset count matching rows only."""
+    import httpx
+
+    final = run_job(api, TEST3)
+    url = f"{api}/api/v1/hospitals/status/{final['job_id']}"
+
+    created = httpx.get(url, params={"status": "created", "limit": 1}).json()["result"]
+    failed = httpx.get(url, params={"status": "failed", "limit": 1}).json()["result"]
+
+    assert created["hospitals_page"]["total"] == 2
+    assert created["hospitals_page"]["next_offset"] == 1
+    assert failed["hospitals_page"]["total"] == 1
+    assert failed["hospitals_page"]["next_offset"] is None
+    assert [row["row"] for row in failed["hospitals"]] == [2]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -12,11 +13,11 @@ from hospital_bulk import __version__
 from hospital_bulk.api.deps import Services
 from hospital_bulk.api.limits import BodySizeLimit
 from hospital_bulk.api.problems import install_problem_handlers
-from hospital_bulk.api.routes import bulk, health, metrics, status, web
+from hospital_bulk.api.routes import bulk, export, health, metrics, status, validate, web
 from hospital_bulk.config import Settings
 from hospital_bulk.directory.client import DirectoryClient
 from hospital_bulk.jobs.backend import JobBackend
-from hospital_bulk.jobs.context import PipelineContext
+from hospital_bulk.jobs.context import CreateSlots, PipelineContext
 from hospital_bulk.store.engine import create_store_engine
 from hospital_bulk.store.migrate import pending_migrations, upgrade_database
 from hospital_bulk.store.repository import JobRepository
@@ -27,7 +28,9 @@ logger = logging.getLogger(__name__)
 BUNDLED_DIRECTORY_PATH = "/directory"
 
 
-def create_app(settings: Settings | None = None, *, bundled_directory: FastAPI | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, bundled_directory: FastAPI | None = None
+) -> FastAPI:
     """Create the service's app.
 
     Args:
@@ -43,7 +46,7 @@ def create_app(settings: Settings | None = None, *, bundled_directory: FastAPI |
     )
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
-    for module in (bulk, status, health, metrics, web):
+    for module in (validate, bulk, status, export, health, metrics, web):
         app.include_router(module.router)
     if bundled_directory is not None:
         app.mount(BUNDLED_DIRECTORY_PATH, bundled_directory)
@@ -56,7 +59,9 @@ def _lifespan(settings: Settings, bundled_directory: FastAPI | None):  # type: i
         async with AsyncExitStack() as stack:
             if bundled_directory is not None:
                 # Starlette does not run the lifespan of a mounted app, so run it here.
-                await stack.enter_async_context(bundled_directory.router.lifespan_context(bundled_directory))
+                await stack.enter_async_context(
+                    bundled_directory.router.lifespan_context(bundled_directory)
+                )
             services = await _start_services(settings, stack)
             app.state.services = services
             yield
@@ -74,7 +79,9 @@ async def _start_services(settings: Settings, stack: AsyncExitStack) -> Services
         raise RuntimeError("HOSPITAL_DIRECTORY_URL is not set and no bundled Directory was given.")
     client = build_directory_client(settings)
     stack.push_async_callback(client.aclose)
-    context = PipelineContext.local(settings=settings, repository=repository, client=client)
+    context = PipelineContext(
+        settings=settings, repository=repository, client=client, slots=build_create_slots(settings)
+    )
     logger.info("Using the Hospital Directory at %s", settings.directory_url)
 
     backend = build_backend(settings, context)
@@ -99,21 +106,38 @@ def _prepare_store(settings: Settings, engine: object) -> None:
 
 def build_directory_client(settings: Settings) -> DirectoryClient:
     """Create the Directory client the settings describe (shared limits in the distributed shape)."""
-    from hospital_bulk.directory.pacing import LocalPacer
+    from hospital_bulk.directory.pacing import CreatePacer, LocalPacer
 
     assert settings.directory_url is not None
+    pacer: CreatePacer
+    if settings.uses_celery:
+        from hospital_bulk.directory.shared_limits import RedisPacer
+
+        pacer = RedisPacer.from_settings(settings)
+    else:
+        pacer = LocalPacer(settings.directory_creates_per_minute)
     return DirectoryClient(
         settings.directory_url,
         timeout=settings.directory_timeout,
         warmup_timeout=settings.directory_warmup_timeout,
         retry_attempts=settings.directory_retry_attempts,
         rate_limit_wait=settings.directory_rate_limit_wait,
-        pacer=LocalPacer(settings.directory_creates_per_minute),
+        pacer=pacer,
         max_connections=settings.concurrency + 10,
     )
 
 
+def build_create_slots(settings: Settings) -> CreateSlots:
+    """Create the cap on creates in flight: shared through Redis when a broker is set."""
+    if settings.uses_celery:
+        from hospital_bulk.directory.shared_limits import RedisCreateSlots
+
+        return RedisCreateSlots.from_settings(settings)
+    return asyncio.Semaphore(settings.concurrency)
+
+
 def build_backend(settings: Settings, context: PipelineContext) -> JobBackend:
+    """Create the job backend: Celery when a broker is set, else the in-process worker."""
     if settings.uses_celery:
         from hospital_bulk.workers.celery_backend import CeleryBackend
 

@@ -19,8 +19,8 @@ class BodySizeLimit:
     """ASGI middleware: answer 413 once a request body passes `max_bytes`.
 
     A declared Content-Length over the limit is rejected before any of the body is read.
-    A chunked body is counted as it arrives, and the request fails with `UploadRejected`
-    (413) as soon as it passes the limit.
+    A chunked body is counted as it arrives, and reading stops with a 413 as soon as it
+    passes the limit.
     """
 
     def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
@@ -37,28 +37,56 @@ class BodySizeLimit:
             return
 
         received = 0
+        exceeded = False
+        replaced = False
 
         async def counting_receive() -> Message:
-            nonlocal received
+            nonlocal received, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
+                    exceeded = True
                     raise UploadRejected(_too_large(self.max_bytes), fix=_FIX, status_code=413)
             return message
 
-        await self.app(scope, counting_receive, send)
+        async def replacing_send(message: Message) -> None:
+            # Whatever the app answers once the body was cut off (form parsers turn the
+            # error into a 400), the client gets the 413 that explains it.
+            nonlocal replaced
+            if not exceeded:
+                await send(message)
+            elif not replaced:
+                replaced = True
+                await self._reject(send)
+
+        try:
+            await self.app(scope, counting_receive, replacing_send)
+        except Exception:
+            if not exceeded:
+                raise
+            if not replaced:
+                await self._reject(send)
 
     async def _reject(self, send: Send) -> None:
-        body = json.dumps({
-            "type": "about:blank", "title": "Upload rejected", "status": 413,
-            "detail": _too_large(self.max_bytes), "fix": _FIX,
-        }).encode()
-        await send({
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [(b"content-type", b"application/problem+json"),
-                        (b"content-length", str(len(body)).encode()),
-                        (b"connection", b"close")],
-        })
+        body = json.dumps(
+            {
+                "type": "about:blank",
+                "title": "Upload rejected",
+                "status": 413,
+                "detail": _too_large(self.max_bytes),
+                "fix": _FIX,
+            }
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/problem+json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})

@@ -35,19 +35,32 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(CsvFileError)
     async def _csv_error(_request: Request, exc: CsvFileError) -> JSONResponse:
         return problem(
-            exc.status_code, exc.title, exc.detail, fix=exc.fix, file=exc.filename,
-            row=exc.row, column=exc.column,
+            exc.status_code,
+            exc.title,
+            exc.detail,
+            fix=exc.fix,
+            file=exc.filename,
+            row=exc.row,
+            column=exc.column,
         )
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [
-            {"field": ".".join(str(part) for part in error.get("loc", ())), "message": error.get("msg")}
+            {
+                "field": ".".join(str(part) for part in error.get("loc", ())),
+                "message": error.get("msg"),
+            }
             for error in exc.errors()
         ]
         detail = "; ".join(f"{error['field']}: {error['message']}" for error in errors)
-        return problem(422, "Invalid request", detail, errors=errors,
-                       fix="Correct the named fields and send the request again.")
+        return problem(
+            422,
+            "Invalid request",
+            detail,
+            errors=errors,
+            fix="Correct the named fields and send the request again.",
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -21,25 +21,41 @@ def progress_percentage(job: Job, counts: dict[RowStatus, int]) -> int:
 
 
 def job_status_body(
-    job: Job, counts: dict[RowStatus, int], rows: list[dict[str, Any]], *, offset: int, limit: int
+    job: Job,
+    counts: dict[RowStatus, int],
+    rows: list[dict[str, Any]],
+    *,
+    offset: int,
+    limit: int,
+    status_filter: RowStatus | None = None,
 ) -> dict[str, Any]:
     """The status response as JSON-ready data, with `rows` from `list_row_outcomes` as they are.
 
     The envelope goes through the pydantic model; the rows, up to thousands a poll, do not,
     because their shape is fixed by the query that reads them.
     """
-    envelope = job_status(job, counts, [], offset=offset, limit=limit, returned=len(rows))
+    envelope = job_status(
+        job, counts, [], offset=offset, limit=limit, returned=len(rows), status_filter=status_filter
+    )
     body = envelope.model_dump(mode="json")
     body["result"]["hospitals"] = rows
     return body
 
 
 def job_status(
-    job: Job, counts: dict[RowStatus, int], rows: list[RowResult], *, offset: int, limit: int,
+    job: Job,
+    counts: dict[RowStatus, int],
+    rows: list[RowResult],
+    *,
+    offset: int,
+    limit: int,
     returned: int | None = None,
+    status_filter: RowStatus | None = None,
 ) -> JobStatusResponse:
     created = counts.get(RowStatus.CREATED, 0) + counts.get(RowStatus.CREATED_AND_ACTIVATED, 0)
     end = offset + (len(rows) if returned is None else returned)
+    # The page runs over the rows that match the filter, so its total counts only those.
+    page_total = counts.get(status_filter, 0) if status_filter else job.total_rows
     return JobStatusResponse(
         job_id=job.id,
         status=job.status,
@@ -59,8 +75,10 @@ def job_status(
             activation_error=job.activation_error,
             hospitals=[_hospital(row) for row in rows],
             hospitals_page=HospitalsPage(
-                offset=offset, limit=limit, total=job.total_rows,
-                next_offset=end if offset < end < job.total_rows else None,
+                offset=offset,
+                limit=limit,
+                total=page_total,
+                next_offset=end if offset < end < page_total else None,
             ),
         ),
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from hospital_bulk.cli import servers
+from hospital_bulk.cli import client_commands, servers
 
 app = typer.Typer(
     help="Load hospitals from a CSV file into a Hospital Directory, safely.",
@@ -12,13 +12,7 @@ app = typer.Typer(
     add_completion=False,
 )
 servers.register(app)
-
-try:
-    from hospital_bulk.cli import client_commands
-except ImportError:  # the client commands are optional while being built
-    client_commands = None  # type: ignore[assignment]
-else:
-    client_commands.register(app)
+client_commands.register(app)
 
 
 def main() -> None:

@@ -60,7 +60,7 @@ async def accept_upload(
         column_mapping=upload.column_mapping,
         max_rows=settings.max_rows,
     )
-    _check_batch_cap(report, settings.directory_batch_cap)
+    check_batch_cap(report, settings.directory_batch_cap)
     job = NewJob(
         id=str(uuid.uuid4()),
         batch_id=str(uuid.uuid4()),
@@ -91,7 +91,8 @@ def file_report(report: CsvReport) -> dict[str, object]:
     }
 
 
-def _check_batch_cap(report: CsvReport, cap: int | None) -> None:
+def check_batch_cap(report: CsvReport, cap: int | None) -> None:
+    """Raise `UploadRejected` when the file has more valid rows than one batch may hold."""
     valid = len(report.valid_rows)
     if cap is None or valid <= cap:
         return

@@ -12,16 +12,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import timedelta
 
 from hospital_bulk.jobs.activation import finalize_job
 from hospital_bulk.jobs.context import PipelineContext
 from hospital_bulk.jobs.pipeline import process_chunk
-from hospital_bulk.store.repository import utcnow
+from hospital_bulk.workers.sweeper import StalledWorkSweeper, WorkItem
 
 logger = logging.getLogger(__name__)
-
-_WorkItem = tuple[str, int | None]  # (job_id, chunk); chunk None means the final step
 
 
 class InProcessBackend:
@@ -37,13 +34,17 @@ class InProcessBackend:
         self.context = context
         self._runners = runners
         self._sweep_interval = sweep_interval
-        self._queue: asyncio.Queue[_WorkItem] = asyncio.Queue()
-        self._queued: set[_WorkItem] = set()
+        self._queue: asyncio.Queue[WorkItem] = asyncio.Queue()
+        self._queued: set[WorkItem] = set()
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
         self._tasks = [asyncio.create_task(self._run()) for _ in range(self._runners)]
-        self._tasks.append(asyncio.create_task(self._sweep()))
+        sweeper = StalledWorkSweeper(
+            self.context.repository, self.context.settings, enqueue=self._enqueue,
+            interval=self._sweep_interval,
+        )
+        self._tasks.append(asyncio.create_task(sweeper.run()))
         logger.info("In-process worker started with %d runners", self._runners)
 
     async def stop(self) -> None:
@@ -59,10 +60,15 @@ class InProcessBackend:
         for chunk in chunks or [None]:
             self._put((job_id, chunk))
 
-    def _put(self, item: _WorkItem) -> None:
-        if item not in self._queued:
-            self._queued.add(item)
-            self._queue.put_nowait(item)
+    def _put(self, item: WorkItem) -> bool:
+        if item in self._queued:
+            return False
+        self._queued.add(item)
+        self._queue.put_nowait(item)
+        return True
+
+    async def _enqueue(self, item: WorkItem) -> bool:
+        return self._put(item)
 
     async def _run(self) -> None:
         while True:
@@ -83,21 +89,3 @@ class InProcessBackend:
                 )
             finally:
                 self._queued.discard(item)
-
-    async def _sweep(self) -> None:
-        retention = timedelta(hours=self.context.settings.idempotency_retention_hours)
-        while True:
-            try:
-                chunks, jobs = await asyncio.to_thread(self.context.repository.stalled_work)
-                for ref in chunks:
-                    self._put((ref.job_id, ref.chunk))
-                for job_id in jobs:
-                    self._put((job_id, None))
-                await asyncio.to_thread(
-                    self.context.repository.forget_idempotency_keys, older_than=utcnow() - retention
-                )
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                logger.exception("Looking for stalled work failed; trying again")
-            await asyncio.sleep(self._sweep_interval)

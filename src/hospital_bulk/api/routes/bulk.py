@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Header, Request, Response, UploadFile
 
 from hospital_bulk.api.deps import OwnerDep, ServicesDep
+from hospital_bulk.api.forms import parse_column_mapping
 from hospital_bulk.api.schemas import ActivationResponse, JobAccepted, ResubmitAccepted
 from hospital_bulk.api.views import progress_percentage
-from hospital_bulk.errors import ActivationFailed, UploadRejected
-from hospital_bulk.jobs.activation import activate_job
 from hospital_bulk.csv_input import read_hospital_csv
+from hospital_bulk.errors import ActivationFailed
+from hospital_bulk.jobs.activation import activate_job
 from hospital_bulk.jobs.intake import Upload, accept_upload
 from hospital_bulk.jobs.resubmit import resubmit_failed_rows as resubmit_rows
 from hospital_bulk.jobs.states import JobStatus, RowStatus
@@ -34,13 +34,16 @@ async def upload_hospitals(
     response: Response,
     services: ServicesDep,
     owner: OwnerDep,
-    file: Annotated[UploadFile, File(description="CSV with name, address and optional phone columns.")],
+    file: Annotated[
+        UploadFile, File(description="CSV with name, address and optional phone columns.")
+    ],
     column_mapping: Annotated[
         str | None,
         Form(description='JSON object from field to header, e.g. {"name": "Facility Name"}.'),
     ] = None,
     idempotency_key: Annotated[
-        str | None, Header(alias="Idempotency-Key", max_length=255, description="Unique per upload.")
+        str | None,
+        Header(alias="Idempotency-Key", max_length=255, description="Unique per upload."),
     ] = None,
 ) -> JobAccepted:
     """Upload a CSV of hospitals; the rows are created in the background under one batch.
@@ -53,7 +56,7 @@ async def upload_hospitals(
         data=await file.read(),
         owner=owner,
         idempotency_key=idempotency_key,
-        column_mapping=_parse_mapping(column_mapping),
+        column_mapping=parse_column_mapping(column_mapping),
     )
     job, replayed = await accept_upload(
         upload, settings=services.settings, repository=services.repository, backend=services.backend
@@ -75,7 +78,9 @@ async def upload_hospitals(
     response_model=ActivationResponse,
     responses={404: _PROBLEM, 409: _PROBLEM, 502: _PROBLEM},
 )
-async def activate_hospital_batch(batch_id: str, services: ServicesDep, owner: OwnerDep) -> ActivationResponse:
+async def activate_hospital_batch(
+    batch_id: str, services: ServicesDep, owner: OwnerDep
+) -> ActivationResponse:
     """Activate a batch that was not auto-activated. Safe to repeat: an active batch answers 200."""
     job = services.repository.find_job_by_batch(batch_id, owner=owner)
     if job.status in (JobStatus.PENDING, JobStatus.PROCESSING):
@@ -96,10 +101,16 @@ async def activate_hospital_batch(batch_id: str, services: ServicesDep, owner: O
     if not result.activated:
         raise ActivationFailed(
             result.error or "The Directory did not activate the batch.",
-            fix="Resubmit the missing rows." if result.missing_rows else "Retry the activation later.",
+            fix="Resubmit the missing rows."
+            if result.missing_rows
+            else "Retry the activation later.",
             status_code=409 if result.missing_rows else 502,
-            extensions={"activated": False, "error_message": result.error, "batch_id": batch_id,
-                        "missing_rows": list(result.missing_rows) or None},
+            extensions={
+                "activated": False,
+                "error_message": result.error,
+                "batch_id": batch_id,
+                "missing_rows": list(result.missing_rows) or None,
+            },
         )
     return ActivationResponse(
         batch_id=batch_id,
@@ -123,7 +134,9 @@ async def resubmit_failed_rows(
     owner: OwnerDep,
     file: Annotated[
         UploadFile | None,
-        File(description="Optional corrections: a CSV with a 'row' column and new name, address, phone."),
+        File(
+            description="Optional corrections: a CSV with a 'row' column and new name, address, phone."
+        ),
     ] = None,
 ) -> ResubmitAccepted:
     """Run a finished job's failed rows again, optionally with corrected values keyed by row.
@@ -136,14 +149,23 @@ async def resubmit_failed_rows(
     corrections = None
     if file is not None:
         corrections = await asyncio.to_thread(
-            read_hospital_csv, await file.read(), filename=file.filename or "corrections.csv",
+            read_hospital_csv,
+            await file.read(),
+            filename=file.filename or "corrections.csv",
             max_rows=services.settings.max_rows,
         )
     result = await resubmit_rows(
-        job, corrections=corrections, settings=services.settings,
-        repository=services.repository, backend=services.backend,
+        job,
+        corrections=corrections,
+        settings=services.settings,
+        repository=services.repository,
+        backend=services.backend,
     )
-    where = "the same batch" if result.same_batch else f"new batch {result.job.batch_id} (job {result.job.id})"
+    where = (
+        "the same batch"
+        if result.same_batch
+        else f"new batch {result.job.batch_id} (job {result.job.id})"
+    )
     return ResubmitAccepted(
         job_id=result.job.id,
         batch_id=result.job.batch_id,
@@ -152,23 +174,3 @@ async def resubmit_failed_rows(
         status_url=str(request.url_for("read_job_status", job_id=result.job.id)),
         message=f"{len(result.rows)} row(s) resubmitted into {where}.",
     )
-
-
-def _parse_mapping(raw: str | None) -> dict[str, str] | None:
-    if not raw:
-        return None
-    try:
-        mapping = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise UploadRejected(
-            f"The column_mapping field is not valid JSON: {exc.msg} at position {exc.pos}.",
-            fix='Send a JSON object such as {"name": "Facility Name", "phone": "Tel"}.',
-        ) from None
-    if not isinstance(mapping, dict) or not all(
-        isinstance(key, str) and isinstance(value, str) for key, value in mapping.items()
-    ):
-        raise UploadRejected(
-            "The column_mapping field must be a JSON object of strings.",
-            fix='Send a JSON object such as {"name": "Facility Name", "phone": "Tel"}.',
-        )
-    return mapping

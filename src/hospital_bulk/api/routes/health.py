@@ -28,8 +28,10 @@ async def read_readiness(services: ServicesDep) -> JSONResponse:
     if services.settings.broker_url:
         checks["broker"] = _check_broker(services.settings.broker_url)
     ready = all(value == "ok" for value in checks.values())
-    return JSONResponse({"status": "ready" if ready else "not ready", "checks": checks},
-                        status_code=200 if ready else 503)
+    return JSONResponse(
+        {"status": "ready" if ready else "not ready", "checks": checks},
+        status_code=200 if ready else 503,
+    )
 
 
 def _check_store(services: ServicesDep) -> str:

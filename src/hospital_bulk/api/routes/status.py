@@ -28,7 +28,9 @@ def read_job_status(
     services: ServicesDep,
     owner: OwnerDep,
     offset: Annotated[int, Query(ge=0, description="First row of the page of hospitals.")] = 0,
-    limit: Annotated[int, Query(ge=0, le=MAX_PAGE, description="Rows per page of hospitals.")] = MAX_PAGE,
+    limit: Annotated[
+        int, Query(ge=0, le=MAX_PAGE, description="Rows per page of hospitals.")
+    ] = MAX_PAGE,
     status: Annotated[RowStatus | None, Query(description="Only rows with this status.")] = None,
 ) -> JSONResponse:
     """Progress and per-row outcome of a job; `hospitals` is paged by `offset` and `limit`."""
@@ -36,8 +38,14 @@ def read_job_status(
     job = repository.get_job(job_id, owner=owner)
     counts = repository.count_rows(job_id)
     statuses = [status] if status else None
-    rows = repository.list_row_outcomes(job_id, offset=offset, limit=limit, statuses=statuses) if limit else []
-    return JSONResponse(job_status_body(job, counts, rows, offset=offset, limit=limit))
+    rows = (
+        repository.list_row_outcomes(job_id, offset=offset, limit=limit, statuses=statuses)
+        if limit
+        else []
+    )
+    return JSONResponse(
+        job_status_body(job, counts, rows, offset=offset, limit=limit, status_filter=status)
+    )
 
 
 @router.get("/jobs", response_model=list[JobSummary])
@@ -49,8 +57,13 @@ def list_jobs(
     """The most recent jobs of the caller, newest first."""
     return [
         JobSummary(
-            job_id=job.id, status=job.status, filename=job.filename, batch_id=job.batch_id,
-            total_hospitals=job.total_rows, batch_activated=job.batch_activated, created_at=job.created_at,
+            job_id=job.id,
+            status=job.status,
+            filename=job.filename,
+            batch_id=job.batch_id,
+            total_hospitals=job.total_rows,
+            batch_activated=job.batch_activated,
+            created_at=job.created_at,
         )
         for job in services.repository.list_jobs(owner=owner, limit=limit)
     ]

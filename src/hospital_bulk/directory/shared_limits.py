@@ -1,0 +1,299 @@
+"""Directory limits shared through Redis by every worker and API process.
+
+In the distributed shape many processes call one Directory, so its limits must be counted
+in one place: `RedisCreateSlots` caps the creates in flight (`HOSPITAL_BULK_CONCURRENCY`),
+and `RedisPacer` spaces creates (`HOSPITAL_DIRECTORY_CREATES_PER_MINUTE`) and shares the
+pause after a 429. Both read the clock with Redis `TIME`, so machines with skewed clocks
+still agree on expiries and slots. Keys are scoped by the Directory's URL: processes that
+spell the same Directory's URL differently do not share limits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import os
+import random
+import socket
+import uuid
+from typing import Any
+
+import redis.asyncio as aioredis
+
+from hospital_bulk.config import Settings
+from hospital_bulk.directory.pacing import _SPACING_MARGIN
+
+logger = logging.getLogger(__name__)
+
+#: Prefix of every Redis key this service writes.
+KEY_PREFIX = "hospital_bulk"
+
+#: Maximum seconds a slot holder lives without renewal, so a crashed process's slots come back.
+MAX_HOLDER_TTL = 15.0
+
+# Lua scripts run atomically in Redis. Times are integer milliseconds from Redis TIME.
+_NOW_MS = """
+local clock = redis.call('TIME')
+local now = clock[1] * 1000 + math.floor(clock[2] / 1000)
+"""
+
+# KEYS[1]: sorted set of holder tokens scored by expiry. ARGV: limit, ttl_ms, token.
+# Returns 1 when the token got a slot, 0 when every slot is taken.
+_ACQUIRE_SLOT = _NOW_MS + """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then
+    return 0
+end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1
+"""
+
+# KEYS[1]: the holder set. ARGV[1]: ttl_ms, ARGV[2..]: tokens this process holds.
+# Pushes each token's expiry forward, adding back tokens that expired while their create
+# was still in flight, so that the count stays truthful. Returns how many were re-added.
+_RENEW_SLOTS = _NOW_MS + """
+local ttl = tonumber(ARGV[1])
+local readded = 0
+for index = 2, #ARGV do
+    local expiry = redis.call('ZSCORE', KEYS[1], ARGV[index])
+    if not expiry or tonumber(expiry) <= now then
+        readded = readded + 1
+    end
+    redis.call('ZADD', KEYS[1], now + ttl, ARGV[index])
+end
+redis.call('PEXPIRE', KEYS[1], ttl)
+return readded
+"""
+
+# KEYS[1]: time of the next free create slot; KEYS[2]: end of the shared pause.
+# ARGV[1]: spacing_ms between creates (0 for no cap).
+# Reserves the next slot and returns how many ms the caller waits for it.
+_RESERVE_CREATE = _NOW_MS + """
+local spacing = tonumber(ARGV[1])
+local slot = now
+local next_slot = tonumber(redis.call('GET', KEYS[1]) or '0')
+local paused_until = tonumber(redis.call('GET', KEYS[2]) or '0')
+if next_slot > slot then slot = next_slot end
+if paused_until > slot then slot = paused_until end
+if spacing > 0 then
+    redis.call('SET', KEYS[1], slot + spacing, 'PX', slot + spacing - now + 1000)
+end
+return slot - now
+"""
+
+# KEYS[1]: end of the shared pause. ARGV[1]: pause_ms. Extends the pause, never shortens it.
+_PAUSE = _NOW_MS + """
+local paused_until = now + tonumber(ARGV[1])
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+if paused_until > current then
+    redis.call('SET', KEYS[1], paused_until, 'PX', tonumber(ARGV[1]))
+end
+return 0
+"""
+
+# KEYS[1]: end of the shared pause. Returns the ms left, or 0.
+_PAUSE_LEFT = _NOW_MS + """
+local paused_until = tonumber(redis.call('GET', KEYS[1]) or '0')
+if paused_until > now then return paused_until - now end
+return 0
+"""
+
+
+def limits_redis_url(settings: Settings) -> str:
+    """Return the URL of the Redis that stores the shared limits, which is the broker's.
+
+    Raises:
+        ValueError: the broker is not Redis (for example RabbitMQ's amqp://).
+    """
+    url = settings.broker_url or ""
+    if url.startswith(("redis://", "rediss://")):
+        return url
+    # TODO: an amqp:// broker needs a separate Redis URL setting for the shared limits.
+    raise ValueError(
+        f"HOSPITAL_BULK_BROKER_URL {_scheme(url)!r} is not a Redis URL, but the Directory limits "
+        "shared by all workers are kept in Redis. Use a redis:// broker URL."
+    )
+
+
+def limits_namespace(settings: Settings) -> str:
+    """Return the key prefix of the limits of the settings' Directory."""
+    directory = (settings.directory_url or "").rstrip("/")
+    return f"{KEY_PREFIX}:limits:{directory}"
+
+
+def holder_ttl(settings: Settings) -> float:
+    """Return the lifetime in seconds of an unrenewed slot holder: the lease, at most 15 s."""
+    return min(settings.lease_seconds, MAX_HOLDER_TTL)
+
+
+class RedisCreateSlots:
+    """Semaphore over Redis bounding the Directory creates in flight across all processes.
+
+    Each holder is a token in a sorted set, scored by its expiry. A background task renews
+    this process's tokens every third of `holder_ttl`, so a crashed process's slots come
+    back within `holder_ttl` seconds. The tokens of one process are interchangeable, so
+    leaving the context releases any one of them.
+
+    Args:
+        redis: an asyncio Redis client, used only from one event loop.
+        key: the sorted set's key.
+        limit: slots in all processes together.
+        holder_ttl: seconds a token lives without renewal.
+        max_poll: maximum wait in seconds between two tries while every slot is taken.
+    """
+
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        *,
+        key: str,
+        limit: int,
+        holder_ttl: float,
+        max_poll: float = 0.1,
+    ) -> None:
+        self._redis = redis
+        self._key = key
+        self._limit = limit
+        self._ttl_ms = max(int(holder_ttl * 1000), 1)
+        self._max_poll = max_poll
+        self._acquire = redis.register_script(_ACQUIRE_SLOT)
+        self._renew = redis.register_script(_RENEW_SLOTS)
+        self._token_prefix = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._counter = itertools.count()
+        self._held: list[str] = []
+        self._renewer: asyncio.Task[None] | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RedisCreateSlots:
+        """Build the slots for the settings' Directory, sized by `HOSPITAL_BULK_CONCURRENCY`."""
+        return cls(
+            aioredis.Redis.from_url(limits_redis_url(settings)),
+            key=f"{limits_namespace(settings)}:create_slots",
+            limit=settings.concurrency,
+            holder_ttl=holder_ttl(settings),
+        )
+
+    async def __aenter__(self) -> RedisCreateSlots:
+        token = f"{self._token_prefix}:{next(self._counter)}"
+        try:
+            await self._wait_for_slot(token)
+        except BaseException:
+            # The script may have run before a cancellation arrived, so release the token.
+            with contextlib.suppress(aioredis.RedisError):
+                await self._redis.zrem(self._key, token)
+            raise
+        self._held.append(token)
+        self._ensure_renewer()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        token = self._held.pop()
+        try:
+            await self._redis.zrem(self._key, token)
+        except aioredis.RedisError as error:
+            # This process no longer renews the token, so it expires within the holder TTL.
+            logger.warning(
+                "Releasing Directory slot %s failed: %s; it expires on its own", token, error
+            )
+
+    async def aclose(self) -> None:
+        """Stop renewing and close the Redis connections."""
+        if self._renewer is not None:
+            self._renewer.cancel()
+        await self._redis.aclose()
+
+    async def _wait_for_slot(self, token: str) -> None:
+        delay = 0.01
+        while not await self._acquire(keys=[self._key], args=[self._limit, self._ttl_ms, token]):
+            # Random waits keep processes that found the set full from retrying in step.
+            await asyncio.sleep(delay * random.uniform(0.5, 1.5))
+            delay = min(delay * 2, self._max_poll)
+
+    def _ensure_renewer(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self._renewer is None or self._renewer.done() or self._renewer.get_loop() is not loop:
+            self._renewer = loop.create_task(self._renew_while_held())
+
+    async def _renew_while_held(self) -> None:
+        while self._held:
+            await asyncio.sleep(self._ttl_ms / 3000)
+            if not self._held:
+                return
+            try:
+                readded = await self._renew(keys=[self._key], args=[self._ttl_ms, *self._held])
+            except aioredis.RedisError as error:
+                logger.warning(
+                    "Renewing %d Directory slots failed: %s; retrying", len(self._held), error
+                )
+                continue
+            if readded:
+                logger.warning(
+                    "%d Directory slots of this process expired before renewal; the concurrency "
+                    "cap may have been exceeded briefly (was the event loop blocked?)", readded,
+                )
+
+
+class RedisPacer:
+    """`CreatePacer` over Redis: one creates-per-minute cap and one 429 pause for all processes.
+
+    Each create reserves the next free time slot in one atomic script, so the cap applies
+    however many processes send creates.
+
+    Args:
+        redis: an asyncio Redis client, used only from one event loop.
+        namespace: prefix of the two keys.
+        creates_per_minute: cap on creates a minute in all processes together; None for none.
+    """
+
+    def __init__(
+        self, redis: aioredis.Redis, *, namespace: str, creates_per_minute: int | None = None
+    ) -> None:
+        self._redis = redis
+        self._next_slot_key = f"{namespace}:next_create"
+        self._paused_key = f"{namespace}:paused_until"
+        spacing = 60.0 * _SPACING_MARGIN / creates_per_minute if creates_per_minute else 0.0
+        self._spacing_ms = int(spacing * 1000)
+        self._reserve = redis.register_script(_RESERVE_CREATE)
+        self._pause = redis.register_script(_PAUSE)
+        self._pause_left = redis.register_script(_PAUSE_LEFT)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RedisPacer:
+        """Build the pacer for the settings' Directory and creates-per-minute cap."""
+        return cls(
+            aioredis.Redis.from_url(limits_redis_url(settings)),
+            namespace=limits_namespace(settings),
+            creates_per_minute=settings.directory_creates_per_minute,
+        )
+
+    async def acquire(self) -> None:
+        wait_ms = await self._reserve(
+            keys=[self._next_slot_key, self._paused_key], args=[self._spacing_ms]
+        )
+        if wait_ms > 0:
+            await asyncio.sleep(wait_ms / 1000)
+        # A pause that began while this create waited applies to it too.
+        while (left_ms := await self._pause_left(keys=[self._paused_key])) > 0:
+            await asyncio.sleep(left_ms / 1000)
+
+    async def pause(self, seconds: float) -> None:
+        await self._pause(keys=[self._paused_key], args=[max(int(seconds * 1000), 1)])
+
+    async def aclose(self) -> None:
+        """Close the Redis connections."""
+        await self._redis.aclose()
+
+
+def _scheme(url: str) -> str:
+    scheme, separator, _ = url.partition("://")
+    return f"{scheme}://..." if separator else url
+
+
+async def close_shared_limits(*resources: Any) -> None:
+    """Close the Redis connections of whichever of `resources` are shared limits."""
+    for resource in resources:
+        if isinstance(resource, RedisCreateSlots | RedisPacer):
+            await resource.aclose()
