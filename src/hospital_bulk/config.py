@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     )
     max_rows: int = Field(default=200_000, ge=1, description="Most data rows accepted in one file.")
     require_idempotency_key: bool = False
+    reject_duplicate_rows: bool = Field(
+        default=False,
+        description="Fail rows that repeat an earlier row of the file instead of warning.",
+    )
     idempotency_retention_hours: float = Field(default=24.0, gt=0)
     api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
     log_json: bool = False

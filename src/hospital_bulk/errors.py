@@ -3,6 +3,7 @@
     HospitalBulkError
     ├── JobNotFound            no job (or batch) with that id is visible to the caller
     ├── IdempotencyKeyReused   a key came back with a different request
+    ├── IdempotencyKeyInProgress  the first request with a key is still being accepted
     ├── UploadRejected         the upload is not acceptable (size, key, batch cap)
     ├── ActivationFailed       the Directory did not activate a batch
     └── DirectoryError         (in hospital_bulk.directory.errors) the upstream failed
@@ -42,6 +43,13 @@ class IdempotencyKeyReused(HospitalBulkError):
 
     status_code = 422
     title = "Idempotency-Key reused with a different request"
+
+
+class IdempotencyKeyInProgress(HospitalBulkError):
+    """Raised when a request arrives while the first request with its key is still accepted."""
+
+    status_code = 409
+    title = "Idempotency-Key in use"
 
 
 class UploadRejected(HospitalBulkError):

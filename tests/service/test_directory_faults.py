@@ -122,3 +122,21 @@ def test_wiped_directory_named_on_activation(
     assert response.status_code == 409
     assert body["missing_rows"] == [1, 2, 3]
     assert "no longer has" in body["detail"]
+
+
+def test_wiped_directory_named_by_status(start_service: Callable[..., str], directory: str) -> None:
+    """Status with verify=true compares the job with the Directory's own listing."""
+    import httpx
+
+    api = start_service()
+    final = run_job(api, csv_rows(2))
+    url = f"{api}/api/v1/hospitals/status/{final['job_id']}"
+
+    before = httpx.get(url, params={"verify": "true"}).json()["result"]["directory_check"]
+    httpx.post(f"{directory}/_control/wipe").raise_for_status()
+    after = httpx.get(url, params={"verify": "true"}).json()["result"]["directory_check"]
+
+    assert before["missing_rows"] == []
+    assert before["message"] is None
+    assert after["missing_rows"] == [1, 2]
+    assert "no longer has 2 of the 2" in after["message"]

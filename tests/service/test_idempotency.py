@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+
+import httpx
 
 from tests.support import batch_listing, csv_rows, upload, wait_for_job
 
@@ -35,13 +38,45 @@ def test_same_key_other_file_is_422(api: str) -> None:
 
 
 def test_concurrent_uploads_one_key_one_job(api: str) -> None:
-    key, data = str(uuid.uuid4()), csv_rows(3)
+    """Requests racing with one key make one job; those that arrive mid-accept get 409."""
+    key, data = str(uuid.uuid4()), csv_rows(2000)
 
     with ThreadPoolExecutor(max_workers=10) as pool:
         responses = list(pool.map(lambda _: upload(api, data, key=key), range(10)))
+    accepted = [response for response in responses if response.status_code == 202]
+    replay = upload(api, data, key=key)
 
-    assert {response.status_code for response in responses} == {202}
-    assert len({response.json()["job_id"] for response in responses}) == 1
+    assert {response.status_code for response in responses} <= {202, 409}
+    assert accepted
+    assert len({response.json()["job_id"] for response in accepted}) == 1
+    assert replay.json()["job_id"] == accepted[0].json()["job_id"]
+    assert len(httpx.get(f"{api}/api/v1/hospitals/jobs").json()) == 1
+
+
+def test_key_in_use_is_409(api: str) -> None:
+    """A second request while the first with its key is being accepted gets 409."""
+    key, data = str(uuid.uuid4()), csv_rows(60_000)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        slow = pool.submit(upload, api, data, key=key)
+        time.sleep(0.3)
+        racing = upload(api, data, key=key)
+        first = slow.result()
+
+    assert first.status_code == 202
+    assert racing.status_code == 409
+    assert racing.headers["content-type"].startswith("application/problem+json")
+
+
+def test_rejected_file_frees_its_key(api: str) -> None:
+    """A key whose file was rejected can be sent again with the corrected file."""
+    key = str(uuid.uuid4())
+
+    bad = upload(api, b"nothing useful here", key=key)
+    good = upload(api, csv_rows(1), key=key)
+
+    assert bad.status_code == 422
+    assert good.status_code == 202
 
 
 def test_upload_without_key_makes_new_job(api: str) -> None:

@@ -36,6 +36,14 @@ class HospitalsPage(BaseModel):
     next_offset: int | None
 
 
+class DirectoryCheckResult(BaseModel):
+    """The Directory's own listing of the batch compared with the job's created rows."""
+
+    missing_rows: list[int] = Field(description="Created rows the Directory no longer lists.")
+    inactive_rows: list[int]
+    message: str | None
+
+
 class JobResult(BaseModel):
     batch_id: str
     total_hospitals: int
@@ -47,6 +55,9 @@ class JobResult(BaseModel):
     activation_error: str | None = None
     hospitals: list[HospitalResult]
     hospitals_page: HospitalsPage
+    directory_check: DirectoryCheckResult | None = Field(
+        default=None, description="Present when the status was requested with verify=true."
+    )
 
 
 class JobStatusResponse(BaseModel):

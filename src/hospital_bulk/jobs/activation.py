@@ -130,25 +130,56 @@ async def activate_batch(context: PipelineContext, job: Job) -> ActivationResult
     raise AssertionError(f"unexpected activation outcome {outcome!r}")
 
 
-async def _activation_from_listing(
-    context: PipelineContext, job: Job, outcome: object
-) -> ActivationResult:
+@dataclass(frozen=True, slots=True)
+class DirectoryCheck:
+    """The job's created rows compared with the Directory's own batch listing."""
+
+    created: int
+    missing_rows: tuple[int, ...]
+    inactive_rows: tuple[int, ...]
+
+    @property
+    def message(self) -> str | None:
+        """A sentence for the user when the Directory lost rows; None when it has them all."""
+        if not self.missing_rows:
+            return None
+        return (
+            f"The Directory no longer has {len(self.missing_rows)} of the {self.created} hospitals "
+            f"this job created (rows {_row_list(self.missing_rows)}); it may have restarted and "
+            "lost them. Resubmit those rows."
+        )
+
+
+async def check_directory(context: PipelineContext, job: Job) -> DirectoryCheck:
+    """List the job's batch in the Directory and find the created rows it no longer has."""
     listing = await context.client.list_batch(job.batch_id)
     ours = await asyncio.to_thread(_created_rows_by_hospital, context, job.id)
     listed = {hospital.id: hospital for hospital in listing}
-    missing = tuple(sorted(row for hospital_id, row in ours.items() if hospital_id not in listed))
-    if missing:
+    return DirectoryCheck(
+        created=len(ours),
+        missing_rows=tuple(
+            sorted(row for hospital_id, row in ours.items() if hospital_id not in listed)
+        ),
+        inactive_rows=tuple(
+            sorted(
+                row
+                for hospital_id, row in ours.items()
+                if hospital_id in listed and not listed[hospital_id].active
+            )
+        ),
+    )
+
+
+async def _activation_from_listing(
+    context: PipelineContext, job: Job, outcome: object
+) -> ActivationResult:
+    check = await check_directory(context, job)
+    if check.missing_rows:
         return ActivationResult(
-            activated=False,
-            missing_rows=missing,
-            error=(
-                f"The Directory no longer has {len(missing)} of the {len(ours)} hospitals this job "
-                f"created in batch {job.batch_id} (rows {_row_list(missing)}); it may have restarted "
-                "and lost them. Resubmit those rows."
-            ),
+            activated=False, missing_rows=check.missing_rows, error=check.message
         )
-    if all(listed[hospital_id].active for hospital_id in ours):
-        return ActivationResult(activated=True, activated_count=len(ours))
+    if not check.inactive_rows:
+        return ActivationResult(activated=True, activated_count=check.created)
     reason = (
         outcome.reason
         if isinstance(outcome, NotActivated)

@@ -14,7 +14,7 @@ from hospital_bulk.csv_input import CsvReport, HospitalRow, read_hospital_csv
 from hospital_bulk.errors import UploadRejected
 from hospital_bulk.jobs.backend import JobBackend
 from hospital_bulk.jobs.models import Job, NewJob, NewRow
-from hospital_bulk.store.repository import JobRepository
+from hospital_bulk.store.repository import JobRepository, utcnow
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +46,7 @@ async def accept_upload(
         CsvFileError: the file cannot be read as a CSV of hospitals.
         UploadRejected: a key is required but missing, or the file exceeds the batch cap.
         IdempotencyKeyReused: the key came with a different file or options before.
+        IdempotencyKeyInProgress: the first request with the key is still being accepted.
     """
     if settings.require_idempotency_key and not upload.idempotency_key:
         raise UploadRejected(
@@ -53,30 +54,58 @@ async def accept_upload(
             fix="Send a unique value, such as a UUID, in the Idempotency-Key header.",
             status_code=400,
         )
+    upload_fingerprint = fingerprint(upload)
+    if upload.idempotency_key is not None:
+        reservation = await asyncio.to_thread(
+            repository.idempotency.reserve,
+            owner=upload.owner,
+            key=upload.idempotency_key,
+            fingerprint=upload_fingerprint,
+            now=utcnow(),
+        )
+        if reservation.job_id is not None:
+            return await asyncio.to_thread(repository.get_job, reservation.job_id), True
+    try:
+        stored = await _store_job(
+            upload, upload_fingerprint, settings=settings, repository=repository
+        )
+    except BaseException:
+        if upload.idempotency_key is not None:
+            # The key stored nothing, so the client may send a corrected file with it.
+            await asyncio.to_thread(
+                repository.idempotency.release, owner=upload.owner, key=upload.idempotency_key
+            )
+        raise
+    await backend.enqueue_job(stored.id)
+    return stored, False
+
+
+async def _store_job(
+    upload: Upload, upload_fingerprint: str, *, settings: Settings, repository: JobRepository
+) -> Job:
     report = await asyncio.to_thread(
         read_hospital_csv,
         upload.data,
         filename=upload.filename,
         column_mapping=upload.column_mapping,
         max_rows=settings.max_rows,
+        reject_duplicates=settings.reject_duplicate_rows,
     )
     check_batch_cap(report, settings.directory_batch_cap)
     job = NewJob(
         id=str(uuid.uuid4()),
         batch_id=str(uuid.uuid4()),
         filename=upload.filename,
-        fingerprint=fingerprint(upload),
+        fingerprint=upload_fingerprint,
         owner=upload.owner,
         idempotency_key=upload.idempotency_key,
         file_report=file_report(report),
     )
     rows = [_new_row(row) for row in report.rows]
-    stored, replayed = await asyncio.to_thread(
+    stored, _ = await asyncio.to_thread(
         repository.create_job, job, rows, chunk_size=settings.chunk_size
     )
-    if not replayed:
-        await backend.enqueue_job(stored.id)
-    return stored, replayed
+    return stored
 
 
 def file_report(report: CsvReport) -> dict[str, object]:

@@ -52,7 +52,11 @@ async def resubmit_failed_rows(
             status_code=409,
         )
     failed = await asyncio.to_thread(repository.list_rows, job.id, statuses=[RowStatus.FAILED])
-    rows = _corrected_rows(job, failed, corrections) if corrections else [_as_new(row) for row in failed]
+    rows = (
+        _corrected_rows(job, failed, corrections)
+        if corrections
+        else [_as_new(row) for row in failed]
+    )
     if not rows:
         raise UploadRejected(
             f"Job {job.id} has no failed row to resubmit.",
@@ -62,10 +66,14 @@ async def resubmit_failed_rows(
     if job.batch_activated:
         target = await _new_job(job, rows, settings=settings, repository=repository)
     else:
-        await asyncio.to_thread(repository.reopen_rows, job.id, rows, chunk_size=settings.chunk_size)
+        await asyncio.to_thread(
+            repository.reopen_rows, job.id, rows, chunk_size=settings.chunk_size
+        )
         target = await asyncio.to_thread(repository.get_job, job.id)
     await backend.enqueue_job(target.id)
-    return Resubmission(job=target, rows=[row.row for row in rows], same_batch=not job.batch_activated)
+    return Resubmission(
+        job=target, rows=[row.row for row in rows], same_batch=not job.batch_activated
+    )
 
 
 def _corrected_rows(job: Job, failed: list[RowResult], corrections: CsvReport) -> list[NewRow]:
@@ -82,7 +90,9 @@ def _corrected_rows(job: Job, failed: list[RowResult], corrections: CsvReport) -
             )
         rows.append(
             NewRow(
-                row=number, name=correction.name, address=correction.address,
+                row=number,
+                name=correction.name,
+                address=correction.address,
                 phone=correction.phone,
                 error_message=_correction_errors(correction, corrections.filename),
                 source=original.source,
@@ -110,10 +120,14 @@ def _row_number(correction: HospitalRow, filename: str) -> int:
 
 
 def _as_new(row: RowResult) -> NewRow:
-    return NewRow(row=row.row, name=row.name, address=row.address, phone=row.phone, source=row.source)
+    return NewRow(
+        row=row.row, name=row.name, address=row.address, phone=row.phone, source=row.source
+    )
 
 
-async def _new_job(job: Job, rows: list[NewRow], *, settings: Settings, repository: JobRepository) -> Job:
+async def _new_job(
+    job: Job, rows: list[NewRow], *, settings: Settings, repository: JobRepository
+) -> Job:
     new = NewJob(
         id=str(uuid.uuid4()),
         batch_id=str(uuid.uuid4()),
@@ -122,6 +136,7 @@ async def _new_job(job: Job, rows: list[NewRow], *, settings: Settings, reposito
         owner=job.owner,
         file_report={**job.file_report, "resubmission_of": job.id},
     )
-    stored, _ = await asyncio.to_thread(repository.create_job, new, rows, chunk_size=settings.chunk_size)
+    stored, _ = await asyncio.to_thread(
+        repository.create_job, new, rows, chunk_size=settings.chunk_size
+    )
     return stored
-

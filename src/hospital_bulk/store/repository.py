@@ -22,6 +22,7 @@ from hospital_bulk.jobs.models import (
     RowTodo,
 )
 from hospital_bulk.jobs.states import ChunkStatus, JobStatus, RowStatus
+from hospital_bulk.store.idempotency import IdempotencyKeys
 from hospital_bulk.store.tables import ChunkRecord, JobRecord, RowRecord
 
 _INSERT_BATCH = 5000
@@ -48,6 +49,7 @@ class JobRepository:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self.idempotency = IdempotencyKeys(self._sessions)
 
     # Jobs ---------------------------------------------------------------------------------
 
@@ -67,6 +69,10 @@ class JobRepository:
         try:
             with self._sessions.begin() as session:
                 self._insert_job(session, job, rows, chunk_size=chunk_size)
+                if job.idempotency_key is not None:
+                    self.idempotency.link(
+                        session, owner=job.owner, key=job.idempotency_key, job_id=job.id
+                    )
         except IntegrityError:
             # Another request with the same key committed first: replay it.
             if job.idempotency_key is None or (existing := self._replay(job)) is None:
@@ -154,7 +160,9 @@ class JobRepository:
         """
         with self._sessions.begin() as session:
             first_chunk = 1 + (
-                session.scalar(select(func.max(ChunkRecord.chunk)).where(ChunkRecord.job_id == job_id))
+                session.scalar(
+                    select(func.max(ChunkRecord.chunk)).where(ChunkRecord.job_id == job_id)
+                )
                 or 0
             )
             ranges = _plan_chunks(rows, chunk_size)
@@ -162,9 +170,15 @@ class JobRepository:
                 session.execute(
                     insert(ChunkRecord),
                     [
-                        {"job_id": job_id, "chunk": first_chunk + index, "first_row": first,
-                         "last_row": last, "status": ChunkStatus.PENDING, "deliveries": 0,
-                         "reconcile_first": True}
+                        {
+                            "job_id": job_id,
+                            "chunk": first_chunk + index,
+                            "first_row": first,
+                            "last_row": last,
+                            "status": ChunkStatus.PENDING,
+                            "deliveries": 0,
+                            "reconcile_first": True,
+                        }
                         for index, (first, last) in enumerate(ranges)
                     ],
                 )
@@ -172,21 +186,33 @@ class JobRepository:
             for row in rows:
                 session.execute(
                     update(RowRecord)
-                    .where(RowRecord.job_id == job_id, RowRecord.row == row.row,
-                           RowRecord.status == RowStatus.FAILED)
+                    .where(
+                        RowRecord.job_id == job_id,
+                        RowRecord.row == row.row,
+                        RowRecord.status == RowStatus.FAILED,
+                    )
                     .values(
-                        name=row.name, address=row.address, phone=row.phone,
+                        name=row.name,
+                        address=row.address,
+                        phone=row.phone,
                         status=RowStatus.FAILED if row.error_message else RowStatus.PENDING,
-                        error_message=row.error_message, hospital_id=None,
+                        error_message=row.error_message,
+                        hospital_id=None,
                         chunk=first_chunk + chunk_of(row.row),
                     )
                 )
             session.execute(
                 update(JobRecord)
                 .where(JobRecord.id == job_id)
-                .values(status=JobStatus.PENDING, finished_at=None, lease_owner=None,
-                        lease_expires_at=None, batch_activated=False, activation_error=None,
-                        error=None)
+                .values(
+                    status=JobStatus.PENDING,
+                    finished_at=None,
+                    lease_owner=None,
+                    lease_expires_at=None,
+                    batch_activated=False,
+                    activation_error=None,
+                    error=None,
+                )
             )
 
     def get_job(self, job_id: str, *, owner: str | None = None) -> Job:
@@ -273,14 +299,8 @@ class JobRepository:
             )
 
     def forget_idempotency_keys(self, *, older_than: datetime) -> int:
-        """Release keys of jobs created before `older_than`, so that they can be used again."""
-        with self._sessions.begin() as session:
-            result = session.execute(
-                update(JobRecord)
-                .where(JobRecord.idempotency_key.is_not(None), JobRecord.created_at < older_than)
-                .values(idempotency_key=None)
-            )
-            return result.rowcount or 0  # type: ignore[attr-defined]
+        """Release keys used before `older_than`, so that they can be used again."""
+        return self.idempotency.forget(older_than=older_than)
 
     # Rows ---------------------------------------------------------------------------------
 

@@ -97,3 +97,16 @@ class RowRecord(Base):
     warnings: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
     #: The row's original cells by header, echoed by the results export.
     source: Mapped[dict[str, str] | None] = mapped_column(JSON(none_as_null=True))
+
+
+class IdempotencyKeyRecord(Base):
+    """An Idempotency-Key in use: reserved while its upload is accepted, then linked to its job."""
+
+    __tablename__ = "idempotency_keys"
+
+    owner: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    #: None while the first request with the key is still being accepted.
+    job_id: Mapped[str | None] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import asyncio
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
@@ -10,6 +11,7 @@ from fastapi.responses import JSONResponse
 from hospital_bulk.api.deps import OwnerDep, ServicesDep
 from hospital_bulk.api.schemas import JobStatusResponse, JobSummary
 from hospital_bulk.api.views import job_status_body
+from hospital_bulk.jobs.activation import check_directory
 from hospital_bulk.jobs.states import RowStatus
 
 router = APIRouter(prefix="/api/v1/hospitals", tags=["hospitals"])
@@ -23,7 +25,7 @@ MAX_PAGE = 10_000
     response_model=JobStatusResponse,
     responses={404: {"content": {"application/problem+json": {}}}},
 )
-def read_job_status(
+async def read_job_status(
     job_id: str,
     services: ServicesDep,
     owner: OwnerDep,
@@ -32,20 +34,34 @@ def read_job_status(
         int, Query(ge=0, le=MAX_PAGE, description="Rows per page of hospitals.")
     ] = MAX_PAGE,
     status: Annotated[RowStatus | None, Query(description="Only rows with this status.")] = None,
+    verify: Annotated[
+        bool, Query(description="Also list the batch in the Directory and name rows it lost.")
+    ] = False,
 ) -> JSONResponse:
     """Progress and per-row outcome of a job; `hospitals` is paged by `offset` and `limit`."""
-    repository = services.repository
-    job = repository.get_job(job_id, owner=owner)
-    counts = repository.count_rows(job_id)
-    statuses = [status] if status else None
-    rows = (
-        repository.list_row_outcomes(job_id, offset=offset, limit=limit, statuses=statuses)
-        if limit
-        else []
-    )
-    return JSONResponse(
-        job_status_body(job, counts, rows, offset=offset, limit=limit, status_filter=status)
-    )
+
+    def read() -> dict[str, Any]:
+        repository = services.repository
+        job = repository.get_job(job_id, owner=owner)
+        counts = repository.count_rows(job_id)
+        statuses = [status] if status else None
+        rows = (
+            repository.list_row_outcomes(job_id, offset=offset, limit=limit, statuses=statuses)
+            if limit
+            else []
+        )
+        return job_status_body(job, counts, rows, offset=offset, limit=limit, status_filter=status)
+
+    body = await asyncio.to_thread(read)
+    if verify:
+        job = await asyncio.to_thread(services.repository.get_job, job_id, owner=owner)
+        check = await check_directory(services.context, job)
+        body["result"]["directory_check"] = {
+            "missing_rows": list(check.missing_rows),
+            "inactive_rows": list(check.inactive_rows),
+            "message": check.message,
+        }
+    return JSONResponse(body)
 
 
 @router.get("/jobs", response_model=list[JobSummary])

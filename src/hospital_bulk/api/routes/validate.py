@@ -50,6 +50,7 @@ async def validate_hospitals_file(
         filename=file.filename or "upload.csv",
         column_mapping=parse_column_mapping(column_mapping),
         max_rows=settings.max_rows,
+        reject_duplicates=settings.reject_duplicate_rows,
     )
     check_batch_cap(report, settings.directory_batch_cap)
     return _validation_report(report)
