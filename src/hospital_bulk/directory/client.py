@@ -1,7 +1,7 @@
 """Async client of the Hospital Directory API.
 
 Retries are limited to requests that cannot have been stored: connection failures before
-the request went out, 503 (the upstream answers it before storing), and 429 (rate limit,
+the request went out, 503 (the upstream sends it before storing), and 429 (rate limit,
 paused for a whole window). A create that may have been stored is reported `Unknown` and
 never resent here: the job pipeline settles it against the batch listing.
 """
@@ -54,7 +54,7 @@ _CONNECTIONS_PER_POOL = 8
 
 
 class _Transient(Exception):
-    """A response that asks for the same request again: 503, answered before storing."""
+    """A 503, which the Directory sends before it stores anything."""
 
 
 class _RateLimited(Exception):
@@ -67,7 +67,7 @@ class DirectoryClient:
     Args:
         base_url: the Directory's base URL, e.g. `http://127.0.0.1:8001`.
         timeout: seconds to wait for one response (connect timeout is at most 5 s).
-        warmup_timeout: seconds a sleeping public instance may take to answer `GET /`.
+        warmup_timeout: seconds a sleeping public instance may take to respond to `GET /`.
         retry_attempts: tries per request for failures that stored nothing.
         rate_limit_wait: seconds every create pauses after a 429 without `Retry-After`.
         rate_limit_budget: total seconds one request may spend waiting out 429s.
@@ -139,7 +139,7 @@ class DirectoryClient:
                     response = await next(self._next_pool).get("/", timeout=remaining)
                 self._raise_transient(response)
         self._warm = True
-        logger.info("Directory %s answered the warm-up request", self.base_url)
+        logger.info("Directory %s responded to the warm-up request", self.base_url)
 
     async def create_hospital(
         self, *, name: str, address: str, phone: str | None, batch_id: str

@@ -1,6 +1,6 @@
 """Finish a job and activate its batch: automatically when every row was created, or on request.
 
-The upstream's activation is one-shot: it answers 400 once any hospital of the batch is
+The upstream's activation is one-shot: it returns 400 once any hospital of the batch is
 active, including when our own earlier activation went through but its response was lost.
 So a 400, a timeout or a 5xx is never taken at its word: the batch listing decides whether
 our hospitals are live. Nothing is ever rolled back.

@@ -109,7 +109,7 @@ async def _store_job(
 
 
 def file_report(report: CsvReport) -> dict[str, object]:
-    """What was found while reading the file, kept with the job and shown by validation."""
+    """Summarise what reading the file found, to keep with the job."""
     return {
         "encoding": report.encoding,
         "delimiter": report.delimiter,

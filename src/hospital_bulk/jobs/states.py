@@ -12,7 +12,7 @@ class JobStatus(StrEnum):
     PROCESSING = "processing"
     #: Every row has an outcome (created, activated or failed).
     COMPLETED = "completed"
-    #: The job could not run to the end; `error` says why.
+    #: The job could not run to the end, and `error` gives the reason.
     FAILED = "failed"
 
 
@@ -23,7 +23,7 @@ class RowStatus(StrEnum):
     CREATED = "created"
     #: Created and its batch activated.
     CREATED_AND_ACTIVATED = "created_and_activated"
-    #: Not created: invalid, or the Directory rejected it; `error_message` says why.
+    #: Not created, because it is invalid or the Directory rejected it (see `error_message`).
     FAILED = "failed"
 
 

@@ -523,7 +523,7 @@ class JobRepository:
             )
 
     def claim_finalization(self, job_id: str, *, worker: str, lease_seconds: float) -> bool:
-        """Take the job's last step when every chunk is done and nobody else holds it."""
+        """Claim the job's last step when every chunk is done and no other worker has claimed it."""
         now = utcnow()
         open_chunk = exists().where(
             ChunkRecord.job_id == JobRecord.id, ChunkRecord.status != ChunkStatus.DONE
