@@ -25,12 +25,12 @@ class Services:
     backend: JobBackend
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
 
-def get_owner(request: Request, services: Annotated[Services, Depends(get_services)]) -> str:
+async def get_owner(request: Request, services: Annotated[Services, Depends(get_services)]) -> str:
     """Return the caller's scope: a digest of its API key, or "" when keys are off."""
     keys = services.settings.api_keys
     if not keys:
