@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 
+from hospital_bulk.jobs.intake import Upload, fingerprint
+from hospital_bulk.store.engine import create_store_engine
+from hospital_bulk.store.repository import JobRepository, utcnow
 from tests.support import batch_listing, csv_rows, upload, wait_for_job
 
 
@@ -53,19 +56,19 @@ def test_concurrent_uploads_one_key_one_job(api: str) -> None:
     assert len(httpx.get(f"{api}/api/v1/hospitals/jobs").json()) == 1
 
 
-def test_key_in_use_is_409(api: str) -> None:
-    """A second request while the first with its key is being accepted gets 409."""
-    key, data = str(uuid.uuid4()), csv_rows(60_000)
+def test_key_in_use_is_409(api: str, tmp_path: Path) -> None:
+    """A request whose key is reserved by a request still being accepted gets 409."""
+    key, data = str(uuid.uuid4()), csv_rows(3)
+    repository = JobRepository(create_store_engine(f"sqlite:///{tmp_path / 'jobs.sqlite3'}"))
+    repository.idempotency.reserve(
+        owner="", key=key, fingerprint=fingerprint(Upload(filename="x.csv", data=data)), now=utcnow()
+    )
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        slow = pool.submit(upload, api, data, key=key)
-        time.sleep(0.3)
-        racing = upload(api, data, key=key)
-        first = slow.result()
+    racing = upload(api, data, key=key)
 
-    assert first.status_code == 202
     assert racing.status_code == 409
     assert racing.headers["content-type"].startswith("application/problem+json")
+    assert "still being accepted" in racing.json()["detail"]
 
 
 def test_rejected_file_frees_its_key(api: str) -> None:
