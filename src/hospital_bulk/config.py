@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     broker_url: str | None = Field(
         default=None, description="Celery broker URL; unset runs jobs in the API process."
     )
+    limits_redis_url: str | None = Field(
+        default=None,
+        description="Redis for the limits shared by all workers; the broker's URL when unset.",
+    )
     concurrency: int = Field(
         default=20, ge=1, le=1000, description="Directory creates in flight at once."
     )

@@ -103,18 +103,20 @@ return 0
 
 
 def limits_redis_url(settings: Settings) -> str:
-    """Return the URL of the Redis that stores the shared limits, which is the broker's.
+    """Return the URL of the Redis that stores the shared limits.
+
+    That is `HOSPITAL_BULK_LIMITS_REDIS_URL` when set, else the broker's URL.
 
     Raises:
-        ValueError: the broker is not Redis (for example RabbitMQ's amqp://).
+        ValueError: neither is a Redis URL (for example an amqp:// broker alone).
     """
-    url = settings.broker_url or ""
+    url = settings.limits_redis_url or settings.broker_url or ""
     if url.startswith(("redis://", "rediss://")):
         return url
-    # TODO: an amqp:// broker needs a separate Redis URL setting for the shared limits.
     raise ValueError(
         f"HOSPITAL_BULK_BROKER_URL {_scheme(url)!r} is not a Redis URL, but the Directory limits "
-        "shared by all workers are kept in Redis. Use a redis:// broker URL."
+        "shared by all workers are kept in Redis. Set HOSPITAL_BULK_LIMITS_REDIS_URL, e.g. "
+        "redis://127.0.0.1:6379/0, or use a redis:// broker URL."
     )
 
 

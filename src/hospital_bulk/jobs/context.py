@@ -1,8 +1,7 @@
-"""What the pipeline needs to run: the store, the Directory client, settings and limits."""
+"""The pipeline's resources: the store, the Directory client, settings and limits."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import socket
 import uuid
@@ -23,7 +22,7 @@ class CreateSlots(Protocol):
 
 
 def worker_name() -> str:
-    """A name unique to this process, used as the owner of leases."""
+    """Return a name unique to this process, used as the owner of leases."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
@@ -34,15 +33,3 @@ class PipelineContext:
     client: DirectoryClient
     slots: CreateSlots
     worker: str = field(default_factory=worker_name)
-
-    @classmethod
-    def local(
-        cls, *, settings: Settings, repository: JobRepository, client: DirectoryClient
-    ) -> PipelineContext:
-        """Build a context whose concurrency limit holds within this process."""
-        return cls(
-            settings=settings,
-            repository=repository,
-            client=client,
-            slots=asyncio.Semaphore(settings.concurrency),
-        )

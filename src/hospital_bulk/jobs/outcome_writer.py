@@ -44,8 +44,18 @@ class OutcomeWriter:
     async def flush(self) -> None:
         async with self._lock:
             outcomes, self._buffer = self._buffer, []
-            if outcomes:
-                await asyncio.to_thread(self._repository.record_outcomes, self._job_id, outcomes)
+            if not outcomes:
+                return
+            write = asyncio.ensure_future(
+                asyncio.to_thread(self._repository.record_outcomes, self._job_id, outcomes)
+            )
+            try:
+                await asyncio.shield(write)
+            except asyncio.CancelledError:
+                # A thread cannot be cancelled: the write goes on. Wait for it, so that
+                # nobody finishes the chunk or the job before these rows are stored.
+                await write
+                raise
 
     async def _flush_periodically(self) -> None:
         while True:

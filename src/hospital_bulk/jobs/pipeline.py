@@ -124,16 +124,22 @@ def _unsettled_outcome(row: RowTodo) -> RowOutcome:
 
 
 async def _give_up_chunk(context: PipelineContext, job: Job, claim: ChunkClaim) -> None:
+    # The workers that died may have stored some rows, so those are adopted first and
+    # only the rows the Directory does not have end failed.
+    rows = await asyncio.to_thread(context.repository.pending_rows, job.id, claim.chunk)
+    async with OutcomeWriter(context.repository, job.id) as writer:
+        missing = await adopt_stored_rows(context, job, rows, writer)
     message = (
         f"A worker processing these rows stopped {claim.deliveries - 1} times (limit "
         f"{context.settings.max_deliveries}); the rows were not created. Check the worker logs, "
         "then resubmit the failed rows."
     )
     logger.error(
-        "Chunk %d of job %s exceeded %d deliveries; its pending rows end failed",
+        "Chunk %d of job %s exceeded %d deliveries; %d of its rows end failed",
         claim.chunk,
         job.id,
         context.settings.max_deliveries,
+        len(missing),
         extra={"job_id": job.id, "batch_id": job.batch_id, "action": "chunk_given_up"},
     )
     await asyncio.to_thread(context.repository.fail_chunk, job.id, claim.chunk, message=message)
