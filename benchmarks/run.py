@@ -79,7 +79,7 @@ def process_peak_rss_mb(pid: int) -> float:
 
 
 def process_tree(pid: int) -> list[int]:
-    """The pid and its descendants (Celery workers fork their pool processes)."""
+    """Return the pid and its descendants (Celery workers fork their pool processes)."""
     result, pending = [], [pid]
     while pending:
         current = pending.pop()
@@ -130,7 +130,7 @@ def wait_http(url: str, seconds: float = 60) -> None:
             if httpx.get(url, timeout=2).status_code < 500:
                 return
         time.sleep(0.2)
-    raise RuntimeError(f"{url} did not answer within {seconds} s")
+    raise RuntimeError(f"{url} did not respond within {seconds} s")
 
 
 def csv_bytes(rows: int) -> bytes:
@@ -264,7 +264,7 @@ def run_baseline(rows: int, *, latency_ms: int, concurrency: int) -> dict[str, f
 
 
 def run_public_profile() -> RunResult:
-    """A 20-row file against the public profile: batch cap 20, rate limits, about 5 s a create."""
+    """Run a 20-row file against the public profile: batch cap 20, rate limits, 5 s a create."""
     with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
         stack = Stack(Path(scratch))
         try:
@@ -277,7 +277,7 @@ def run_public_profile() -> RunResult:
 
 
 def run_rate_limited(creates_per_minute: int, rows: int) -> RunResult:
-    """A job against a Directory limited to R creates a minute, with the same client-side cap."""
+    """Run a job against a Directory limited to R creates a minute, with the same client cap."""
     with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
         stack = Stack(Path(scratch))
         try:

@@ -57,8 +57,15 @@ class UploadRejected(HospitalBulkError):
 
     title = "Upload rejected"
 
-    def __init__(self, detail: str, *, fix: str | None = None, status_code: int = 422) -> None:
-        super().__init__(detail, fix=fix)
+    def __init__(
+        self,
+        detail: str,
+        *,
+        fix: str | None = None,
+        status_code: int = 422,
+        extensions: dict[str, object] | None = None,
+    ) -> None:
+        super().__init__(detail, fix=fix, extensions=extensions)
         self.status_code = status_code
 
 

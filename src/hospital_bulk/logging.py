@@ -41,6 +41,19 @@ class TextFormatter(logging.Formatter):
         return f"{line} [{' '.join(fields)}]" if fields else line
 
 
+class _SkipBundledDirectoryAccess(logging.Filter):
+    """Drop uvicorn's access lines for the bundled Directory mounted at /directory.
+
+    The in-process worker calls it over HTTP once per row, so its lines would bury the
+    service's own; the Directory's outcomes are logged by the client per job and row.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        path = args[2] if isinstance(args, tuple) and len(args) > 2 else ""
+        return not (isinstance(path, str) and path.startswith("/directory/"))
+
+
 def configure_logging(*, level: str = "INFO", json_output: bool = False) -> None:
     """Send the service's logs to stderr in the chosen format."""
     handler = logging.StreamHandler(sys.stderr)
@@ -50,5 +63,8 @@ def configure_logging(*, level: str = "INFO", json_output: bool = False) -> None
     root.setLevel(level.upper())
     # One line per Directory request is too much at INFO for jobs of thousands of rows.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    access = logging.getLogger("uvicorn.access")
+    access.filters[:] = [f for f in access.filters if not isinstance(f, _SkipBundledDirectoryAccess)]
+    access.addFilter(_SkipBundledDirectoryAccess())
     # The Directory client logs each retry itself, with the request it retries.
     logging.getLogger("stamina").setLevel(logging.ERROR)

@@ -154,3 +154,16 @@ def test_validate_route_beside_batch_routes(api: str) -> None:
     assert get_validate.status_code == 405
     assert activate_unknown.status_code == 404
     assert "No job created batch 'validate'" in activate_unknown.json()["detail"]
+
+
+def test_docs_served_without_cdn(api: str) -> None:
+    """The docs page loads Swagger UI from the service itself, so it works offline."""
+    import httpx
+
+    page = httpx.get(f"{api}/docs")
+    script = httpx.get(f"{api}/docs-assets/swagger-ui-bundle.js")
+
+    assert page.status_code == 200
+    assert "cdn." not in page.text
+    assert "/docs-assets/swagger-ui-bundle.js" in page.text
+    assert script.status_code == 200

@@ -15,7 +15,7 @@ def _names(listing: list[dict]) -> Counter[str]:
 def test_stored_but_unanswered_creates_not_duplicated(
     start_service: Callable[..., str], directory: str
 ) -> None:
-    """A create stored by the Directory but never answered is adopted, not sent again."""
+    """A create stored by the Directory but never returned is adopted, not sent again."""
     api = start_service(directory_timeout=1.0, concurrency=10)
     set_faults(directory, store_then_hang_rate=0.3, hang_seconds=3)
 
@@ -63,7 +63,7 @@ def test_rate_limited_creates_wait_then_succeed(
 
 
 def test_unavailable_directory_retried(start_service: Callable[..., str], directory: str) -> None:
-    """503 answered before storing is retried; no duplicate results."""
+    """A 503 sent before storing is retried, with no duplicate."""
     api = start_service()
     set_faults(directory, error_rate=0.3)
 
@@ -100,12 +100,13 @@ def test_batch_cap_setting_rejects_large_file(start_service: Callable[..., str])
     assert response.status_code == 422
     assert "at most 20" in body["detail"]
     assert "Split the file" in body["fix"]
+    assert body["file"] == "hospitals.csv"
 
 
 def test_wiped_directory_named_on_activation(
     start_service: Callable[..., str], directory: str
 ) -> None:
-    """After the Directory lost a batch, activation says which rows it no longer has."""
+    """After the Directory lost a batch, activation names the rows it no longer has."""
     import httpx
 
     from tests.support import activate

@@ -85,7 +85,7 @@ def test_all_rows_fail_nothing_to_activate(api: str, directory: str) -> None:
 
 
 def test_repeated_activation_succeeds(api: str, directory: str) -> None:
-    """Activation is idempotent although the upstream answers 400 to a second activate."""
+    """Activation is idempotent although the upstream returns 400 to a second activate."""
     result = run_job(api, csv_rows(3))["result"]
 
     first = activate(api, result["batch_id"])

@@ -13,13 +13,13 @@ from hospital_bulk import __version__
 from hospital_bulk.api.deps import Services
 from hospital_bulk.api.limits import BodySizeLimit
 from hospital_bulk.api.problems import install_problem_handlers
-from hospital_bulk.api.routes import bulk, export, health, metrics, status, validate, web
+from hospital_bulk.api.routes import bulk, docs, export, health, metrics, status, validate, web
 from hospital_bulk.config import Settings
 from hospital_bulk.directory.client import DirectoryClient
 from hospital_bulk.jobs.backend import JobBackend
 from hospital_bulk.jobs.context import CreateSlots, PipelineContext
 from hospital_bulk.store.engine import create_store_engine
-from hospital_bulk.store.migrate import pending_migrations, upgrade_database
+from hospital_bulk.store.migrate import prepare_store
 from hospital_bulk.store.repository import JobRepository
 
 logger = logging.getLogger(__name__)
@@ -43,11 +43,15 @@ def create_app(
         version=__version__,
         description="Load hospitals from a CSV file into a Hospital Directory, safely.",
         lifespan=_lifespan(settings, bundled_directory),
+        # The docs come from api/routes/docs.py, which serves Swagger UI without a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     install_problem_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
-    for module in (validate, bulk, status, export, health, metrics, web):
+    for module in (validate, bulk, status, export, health, metrics, web, docs):
         app.include_router(module.router)
+    docs.mount_docs_assets(app)
     if bundled_directory is not None:
         app.mount(BUNDLED_DIRECTORY_PATH, bundled_directory)
     return app
@@ -72,7 +76,7 @@ def _lifespan(settings: Settings, bundled_directory: FastAPI | None):  # type: i
 async def _start_services(settings: Settings, stack: AsyncExitStack) -> Services:
     engine = create_store_engine(settings.job_store_url)
     stack.callback(engine.dispose)
-    _prepare_store(settings, engine)
+    prepare_store(engine)
     repository = JobRepository(engine)
 
     if not settings.directory_url:
@@ -88,20 +92,6 @@ async def _start_services(settings: Settings, stack: AsyncExitStack) -> Services
     await backend.start()
     stack.push_async_callback(backend.stop)
     return Services(settings=settings, repository=repository, context=context, backend=backend)
-
-
-def _prepare_store(settings: Settings, engine: object) -> None:
-    from sqlalchemy import Engine
-
-    assert isinstance(engine, Engine)
-    if engine.url.get_backend_name() == "sqlite":
-        # The embedded store belongs to this process, so it migrates itself.
-        upgrade_database(settings.job_store_url)
-    elif pending_migrations(engine):
-        raise RuntimeError(
-            f"The job store at {engine.url.render_as_string(hide_password=True)} is not at the newest "
-            "schema. Run `hospital-bulk db upgrade` first."
-        )
 
 
 def build_directory_client(settings: Settings) -> DirectoryClient:

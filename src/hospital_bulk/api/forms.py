@@ -3,8 +3,19 @@
 from __future__ import annotations
 
 import json
+from typing import Annotated
+
+from fastapi import File, Form, UploadFile
 
 from hospital_bulk.errors import UploadRejected
+
+#: The uploaded CSV file.
+CsvFile = Annotated[UploadFile, File(description="CSV with name, address and optional phone columns.")]
+#: The optional explicit column mapping, read with `parse_column_mapping`.
+ColumnMappingField = Annotated[
+    str | None,
+    Form(description='JSON object from field to header, e.g. {"name": "Facility Name"}.'),
+]
 
 
 def parse_column_mapping(raw: str | None) -> dict[str, str] | None:

@@ -16,7 +16,7 @@ def _too_large(max_bytes: int) -> str:
 
 
 class BodySizeLimit:
-    """ASGI middleware: answer 413 once a request body passes `max_bytes`.
+    """ASGI middleware: return 413 once a request body passes `max_bytes`.
 
     A declared Content-Length over the limit is rejected before any of the body is read.
     A chunked body is counted as it arrives, and reading stops with a 413 as soon as it
@@ -51,7 +51,7 @@ class BodySizeLimit:
             return message
 
         async def replacing_send(message: Message) -> None:
-            # Whatever the app answers once the body was cut off (form parsers turn the
+            # Whatever the app returns once the body was cut off (form parsers turn the
             # error into a 400), the client gets the 413 that explains it.
             nonlocal replaced
             if not exceeded:

@@ -10,7 +10,7 @@ from hospital_bulk.jobs.states import JobStatus, RowStatus
 
 
 class JobAccepted(BaseModel):
-    """The answer to an upload: the job was stored and will run in the background."""
+    """Response to an upload: the job is stored and will run in the background."""
 
     job_id: str
     status: JobStatus
@@ -133,7 +133,7 @@ class ValidationReport(BaseModel):
 
 
 class ResubmitAccepted(BaseModel):
-    """The answer to a resubmission: which job and batch the failed rows now run in."""
+    """Response to a resubmission: the job and batch the failed rows now run in."""
 
     job_id: str
     batch_id: str

@@ -320,7 +320,9 @@ def _require_fields(
         title="Missing column",
         detail=f"The header line has no column for {descriptions}. Its columns are: "
         f"{_list_headers(headers)}.",
-        fix=accepted,
+        fix=accepted
+        + ' Or keep the headers and send a column mapping, such as {"name": "Title"} in the '
+        "column_mapping form field (--column-mapping in the CLI).",
     )
 
 

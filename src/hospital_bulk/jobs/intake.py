@@ -129,6 +129,7 @@ def check_batch_cap(report: CsvReport, cap: int | None) -> None:
         f"The file {report.filename!r} has {valid} valid rows, but the Directory accepts at most "
         f"{cap} hospitals in one batch.",
         fix=f"Split the file into files of at most {cap} rows and upload each one.",
+        extensions={"file": report.filename},
     )
 
 

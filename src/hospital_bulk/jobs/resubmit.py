@@ -20,7 +20,7 @@ from hospital_bulk.jobs.models import Job, NewJob, NewRow, RowResult
 from hospital_bulk.jobs.states import JobStatus, RowStatus
 from hospital_bulk.store.repository import JobRepository
 
-#: Header of the column that says which row of the job a correction replaces.
+#: Header of the column that names the job's row a correction replaces.
 ROW_COLUMN = "row"
 
 

@@ -31,3 +31,26 @@ def pending_migrations(engine: Engine) -> bool:
     with engine.connect() as connection:
         current = MigrationContext.configure(connection).get_current_revision()
     return current != head
+
+
+class StoreNotMigrated(RuntimeError):
+    """Raised when a shared job store is behind the newest schema revision."""
+
+
+def prepare_store(engine: Engine) -> None:
+    """Migrate a SQLite store in place; check that any other store is already migrated.
+
+    A SQLite store belongs to one machine, so its process migrates it. A shared store is
+    migrated once with `hospital-bulk db upgrade`, never by several processes at once.
+
+    Raises:
+        StoreNotMigrated: a shared store is not at the newest revision.
+    """
+    url = engine.url.render_as_string(hide_password=False)
+    if engine.url.get_backend_name() == "sqlite":
+        upgrade_database(url)
+    elif pending_migrations(engine):
+        raise StoreNotMigrated(
+            f"The job store at {engine.url.render_as_string(hide_password=True)} is not at the "
+            "newest schema. Run `hospital-bulk db upgrade` first."
+        )

@@ -25,7 +25,7 @@ from celery.signals import worker_process_init, worker_process_shutdown
 from hospital_bulk.config import Settings
 from hospital_bulk.directory.shared_limits import limits_redis_url
 from hospital_bulk.store.engine import create_store_engine
-from hospital_bulk.store.migrate import pending_migrations, upgrade_database
+from hospital_bulk.store.migrate import StoreNotMigrated, prepare_store
 from hospital_bulk.workers.celery_app import create_celery_app
 from hospital_bulk.workers.celery_backend import sweep_interval
 from hospital_bulk.workers.sweeper import StalledWorkSweeper, WorkItem
@@ -75,14 +75,9 @@ def run_worker(settings: Settings, *, concurrency: int = 1) -> None:
 def _prepare_store(settings: Settings) -> None:
     engine = create_store_engine(settings.job_store_url)
     try:
-        if engine.url.get_backend_name() == "sqlite":
-            # A SQLite store belongs to this machine, so it migrates itself, as the API does.
-            upgrade_database(settings.job_store_url)
-        elif pending_migrations(engine):
-            raise SystemExit(
-                f"The job store at {engine.url.render_as_string(hide_password=True)} is not at the "
-                "newest schema. Run `hospital-bulk db upgrade` first."
-            )
+        prepare_store(engine)
+    except StoreNotMigrated as exc:
+        raise SystemExit(str(exc)) from None
     finally:
         engine.dispose()
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Header, Request, Response, UploadFile
+from fastapi import APIRouter, File, Header, Request, Response, UploadFile
 
 from hospital_bulk.api.deps import OwnerDep, ServicesDep
-from hospital_bulk.api.forms import parse_column_mapping
+from hospital_bulk.api.forms import ColumnMappingField, CsvFile, parse_column_mapping
 from hospital_bulk.api.schemas import ActivationResponse, JobAccepted, ResubmitAccepted
 from hospital_bulk.api.views import progress_percentage
 from hospital_bulk.csv_input import read_hospital_csv
@@ -34,13 +34,8 @@ async def upload_hospitals(
     response: Response,
     services: ServicesDep,
     owner: OwnerDep,
-    file: Annotated[
-        UploadFile, File(description="CSV with name, address and optional phone columns.")
-    ],
-    column_mapping: Annotated[
-        str | None,
-        Form(description='JSON object from field to header, e.g. {"name": "Facility Name"}.'),
-    ] = None,
+    file: CsvFile,
+    column_mapping: ColumnMappingField = None,
     idempotency_key: Annotated[
         str | None,
         Header(alias="Idempotency-Key", max_length=255, description="Unique per upload."),
@@ -48,7 +43,7 @@ async def upload_hospitals(
 ) -> JobAccepted:
     """Upload a CSV of hospitals; the rows are created in the background under one batch.
 
-    Answers 202 once the file is read and stored. The same Idempotency-Key with the same
+    Returns 202 once the file is read and stored. The same Idempotency-Key with the same
     file returns the same job (header `Idempotent-Replayed: true`); with another file, 422.
     """
     upload = Upload(
@@ -81,7 +76,7 @@ async def upload_hospitals(
 async def activate_hospital_batch(
     batch_id: str, services: ServicesDep, owner: OwnerDep
 ) -> ActivationResponse:
-    """Activate a batch that was not auto-activated. Safe to repeat: an active batch answers 200."""
+    """Activate a batch that was not auto-activated. Safe to repeat: an active batch returns 200."""
     job = services.repository.find_job_by_batch(batch_id, owner=owner)
     if job.status in (JobStatus.PENDING, JobStatus.PROCESSING):
         raise ActivationFailed(

@@ -14,13 +14,13 @@ router = APIRouter(tags=["health"])
 
 @router.get("/health", response_model=Health)
 def read_health() -> Health:
-    """The process is up and serving requests."""
+    """Report that the process is up and serving requests."""
     return Health(status="ok")
 
 
 @router.get("/ready")
 async def read_readiness(services: ServicesDep) -> JSONResponse:
-    """The job store, the broker (when used) and the Directory are all reachable."""
+    """Check that the job store, the broker (when used) and the Directory are reachable."""
     checks = {
         "job_store": _check_store(services),
         "directory": await _check_directory(services),

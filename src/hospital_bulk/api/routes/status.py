@@ -70,7 +70,7 @@ def list_jobs(
     owner: OwnerDep,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> list[JobSummary]:
-    """The most recent jobs of the caller, newest first."""
+    """List the caller's most recent jobs, newest first."""
     return [
         JobSummary(
             job_id=job.id,

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
 
-from fastapi import APIRouter, File, Form, UploadFile
+from fastapi import APIRouter
 
 from hospital_bulk.api.deps import OwnerDep, ServicesDep
-from hospital_bulk.api.forms import parse_column_mapping
+from hospital_bulk.api.forms import ColumnMappingField, CsvFile, parse_column_mapping
 from hospital_bulk.api.schemas import ValidatedRow, ValidationReport
 from hospital_bulk.csv_input import CsvReport, HospitalRow, read_hospital_csv
 from hospital_bulk.jobs.intake import check_batch_cap
@@ -29,13 +28,8 @@ _PROBLEM = {"content": {"application/problem+json": {}}}
 async def validate_hospitals_file(
     services: ServicesDep,
     _owner: OwnerDep,
-    file: Annotated[
-        UploadFile, File(description="CSV with name, address and optional phone columns.")
-    ],
-    column_mapping: Annotated[
-        str | None,
-        Form(description='JSON object from field to header, e.g. {"name": "Facility Name"}.'),
-    ] = None,
+    file: CsvFile,
+    column_mapping: ColumnMappingField = None,
 ) -> ValidationReport:
     """Read a CSV file as an upload would, and report what was found. Creates nothing.
 
