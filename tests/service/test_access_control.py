@@ -50,3 +50,25 @@ def test_idempotency_keys_scoped_per_api_key(start_service) -> None:  # type: ig
     assert first.status_code == 202
     assert second.status_code == 202
     assert first.json()["job_id"] != second.json()["job_id"]
+
+
+def test_resubmit_invisible_to_other_key(start_service) -> None:  # type: ignore[no-untyped-def]
+    api = start_service(api_keys=["alice-key", "bob-key"])
+    job = upload(api, b"name,address\n,1 St\nA Hospital,2 St\n", headers=ALICE).json()
+    wait_for_job(api, job["job_id"], headers=ALICE)
+    url = f"{api}/api/v1/hospitals/bulk/{job['job_id']}/resubmit"
+
+    other = httpx.post(url, headers=BOB)
+    own = httpx.post(url, headers=ALICE)
+
+    assert other.status_code == 404
+    assert own.status_code == 202
+
+
+def test_default_host_is_loopback() -> None:
+    """Without --host the service listens on 127.0.0.1 only."""
+    import inspect
+
+    from hospital_bulk.cli.servers import serve
+
+    assert inspect.signature(serve).parameters["host"].default == "127.0.0.1"
