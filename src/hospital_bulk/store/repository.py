@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -134,23 +135,24 @@ class JobRepository:
                 ],
             )
         chunk_of = _chunk_lookup(chunks)
-        values = [
-            {
-                "job_id": job.id,
-                "row": row.row,
-                "chunk": chunk_of(row.row),
-                "name": row.name,
-                "address": row.address,
-                "phone": row.phone,
-                "status": RowStatus.FAILED if row.error_message else RowStatus.PENDING,
-                "error_message": row.error_message,
-                "warnings": list(row.warnings) or None,
-                "source": row.source,
-            }
-            for row in rows
-        ]
-        for start in range(0, len(values), _INSERT_BATCH):
-            session.execute(insert(RowRecord), values[start : start + _INSERT_BATCH])
+        # Parameters are built one batch at a time, so a large file is not held twice.
+        for start in range(0, len(rows), _INSERT_BATCH):
+            values = [
+                {
+                    "job_id": job.id,
+                    "row": row.row,
+                    "chunk": chunk_of(row.row),
+                    "name": row.name,
+                    "address": row.address,
+                    "phone": row.phone,
+                    "status": RowStatus.FAILED if row.error_message else RowStatus.PENDING,
+                    "error_message": row.error_message,
+                    "warnings": list(row.warnings) or None,
+                    "source": row.source,
+                }
+                for row in rows[start : start + _INSERT_BATCH]
+            ]
+            session.execute(insert(RowRecord), values)
 
     def reopen_rows(self, job_id: str, rows: Sequence[NewRow], *, chunk_size: int) -> None:
         """Give failed rows of a finished job new values and queue them again in its batch.
@@ -602,8 +604,6 @@ def _chunk_lookup(chunks: list[tuple[int, int]]) -> Any:
 
     def chunk_of(row: int) -> int:
         # Rows that failed validation sit between chunks; they belong to the nearest one below.
-        from bisect import bisect_right
-
         return max(bisect_right(firsts, row) - 1, 0)
 
     return chunk_of
