@@ -62,7 +62,10 @@ def csv_files(draw: st.DrawFn) -> bytes:
     header = draw(
         st.sampled_from(["name,address,phone", "Hospital Name;Street;Tel", "name\taddress"])
     )
-    delimiter = "," if "," in header else (";" if ";" in header else "\t")
+    delimiter = "\t"
+    for candidate in (",", ";"):
+        if candidate in header:
+            delimiter = candidate
     rows = draw(st.lists(st.lists(_csv_cells(), min_size=0, max_size=4), max_size=8))
     lines = [header] + [
         delimiter.join('"' + cell.replace('"', '""') + '"' for cell in row) for row in rows

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from hospital_bulk.api.schemas import HospitalResult, HospitalsPage, JobResult, JobStatusResponse
-from hospital_bulk.jobs.models import Job, RowResult
+from hospital_bulk.api.schemas import HospitalsPage, JobResult, JobStatusResponse
+from hospital_bulk.jobs.models import Job
 from hospital_bulk.jobs.states import JobStatus, RowStatus
 from hospital_bulk.store.repository import utcnow
 
 
 def progress_percentage(job: Job, counts: dict[RowStatus, int]) -> int:
-    """Share of rows with an outcome, 0 to 100; 100 only once the job has ended."""
+    """Return the share of rows with an outcome, 0 to 100, and 100 only once the job has ended."""
     if job.status in (JobStatus.COMPLETED, JobStatus.FAILED):
         return 100
     if job.total_rows == 0:
@@ -29,31 +29,30 @@ def job_status_body(
     limit: int,
     status_filter: RowStatus | None = None,
 ) -> dict[str, Any]:
-    """The status response as JSON-ready data, with `rows` from `list_row_outcomes` as they are.
+    """Build the status response as JSON-ready data, with `rows` from `list_row_outcomes`.
 
-    The envelope goes through the pydantic model; the rows, up to thousands a poll, do not,
-    because their shape is fixed by the query that reads them.
+    The envelope goes through the pydantic model. The rows (up to thousands a poll) do not,
+    because the query that reads them fixes their shape.
     """
-    envelope = job_status(
-        job, counts, [], offset=offset, limit=limit, returned=len(rows), status_filter=status_filter
+    envelope = _status_envelope(
+        job, counts, offset=offset, limit=limit, returned=len(rows), status_filter=status_filter
     )
     body = envelope.model_dump(mode="json")
     body["result"]["hospitals"] = rows
     return body
 
 
-def job_status(
+def _status_envelope(
     job: Job,
     counts: dict[RowStatus, int],
-    rows: list[RowResult],
     *,
     offset: int,
     limit: int,
-    returned: int | None = None,
-    status_filter: RowStatus | None = None,
+    returned: int,
+    status_filter: RowStatus | None,
 ) -> JobStatusResponse:
     created = counts.get(RowStatus.CREATED, 0) + counts.get(RowStatus.CREATED_AND_ACTIVATED, 0)
-    end = offset + (len(rows) if returned is None else returned)
+    end = offset + returned
     # The page runs over the rows that match the filter, so its total counts only those.
     page_total = counts.get(status_filter, 0) if status_filter else job.total_rows
     return JobStatusResponse(
@@ -73,7 +72,7 @@ def job_status(
             processing_time_seconds=_processing_seconds(job),
             batch_activated=job.batch_activated,
             activation_error=job.activation_error,
-            hospitals=[_hospital(row) for row in rows],
+            hospitals=[],
             hospitals_page=HospitalsPage(
                 offset=offset,
                 limit=limit,
@@ -89,14 +88,3 @@ def _processing_seconds(job: Job) -> float | None:
         return None
     end = job.finished_at or utcnow()
     return round((end - job.started_at).total_seconds(), 3)
-
-
-def _hospital(row: RowResult) -> HospitalResult:
-    return HospitalResult(
-        row=row.row,
-        hospital_id=row.hospital_id,
-        name=row.name,
-        status=row.status,
-        error_message=row.error_message,
-        warnings=row.warnings,
-    )

@@ -1,7 +1,7 @@
 """What a Directory call ended with, as values rather than exceptions.
 
 A create has three outcomes, because the upstream's create is not idempotent: it was
-stored (`Created`), it was certainly not stored (`Rejected`), or nobody knows (`Unknown`:
+stored (`Created`), it was certainly not stored (`Rejected`), or its outcome is unknown (`Unknown`:
 a timeout or a dropped connection after the request was sent). An unknown create is
 settled by listing the batch, never by sending it again blindly.
 """
@@ -18,7 +18,7 @@ class Created:
 
 @dataclass(frozen=True, slots=True)
 class Rejected:
-    """The Directory did not store the row; `message` says why, for the row's error."""
+    """The Directory did not store the row, and `message` gives the reason for the row's error."""
 
     message: str
     status_code: int | None = None
@@ -39,7 +39,7 @@ class Activated:
 
 @dataclass(frozen=True, slots=True)
 class AlreadyActive:
-    """The upstream answered 400: some hospital of the batch is active already."""
+    """The upstream returned 400 because some hospital of the batch is active already."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +49,7 @@ class BatchNotFound:
 
 @dataclass(frozen=True, slots=True)
 class NotActivated:
-    """Activation failed or its outcome is unknown; `reason` says which."""
+    """Activation failed or its outcome is unknown, as `reason` explains."""
 
     reason: str
     outcome_unknown: bool = False

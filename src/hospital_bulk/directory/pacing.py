@@ -1,6 +1,6 @@
 """Pacing of creates: a client-side creates-per-minute cap and a shared pause after a 429.
 
-The upstream counts creates per client address in a fixed one-minute window and answers
+The upstream counts creates per client address in a fixed one-minute window and returns
 429 without `Retry-After`, so the only safe reaction to a 429 is to stop every create for
 about a minute. Spacing creates evenly keeps a job under the cap in the first place.
 """

@@ -6,7 +6,7 @@ from typing import Protocol
 
 
 class JobBackend(Protocol):
-    """Runs the work of stored jobs. Only ids cross this seam; the store holds the rest."""
+    """Runs the work of stored jobs. Only ids cross this seam, and the store keeps the rest."""
 
     async def start(self) -> None:
         """Begin running work, including work left unfinished by an earlier process."""

@@ -80,9 +80,9 @@ async def accept_upload(
     return stored, False
 
 
-# NOTE: the upload is read and parsed whole, so the API's peak memory grows with the file
-# (about 100 MB more at 100,000 rows, see BENCHMARKS.md); streaming it into the store in
-# batches would keep it flat.
+# NOTE: the upload is read and parsed whole, so the API's peak memory grows with the file,
+# by about 100 MB at 100,000 rows (BENCHMARKS.md). Streaming it into the store in batches
+# would keep it flat.
 async def _store_job(
     upload: Upload, upload_fingerprint: str, *, settings: Settings, repository: JobRepository
 ) -> Job:

@@ -8,7 +8,7 @@ from typing import Any
 
 from hospital_bulk.jobs.states import JobStatus, RowStatus
 
-#: What the Directory stores of a row, used to recognise a hospital in a batch listing.
+#: The fields the Directory stores of a row, used to recognise a hospital in a batch listing.
 HospitalKey = tuple[str, str, str | None]
 
 

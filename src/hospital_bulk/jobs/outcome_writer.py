@@ -52,8 +52,8 @@ class OutcomeWriter:
             try:
                 await asyncio.shield(write)
             except asyncio.CancelledError:
-                # A thread cannot be cancelled: the write goes on. Wait for it, so that
-                # nobody finishes the chunk or the job before these rows are stored.
+                # A thread cannot be cancelled, so the write goes on. Wait for it, so that
+                # no caller finishes the chunk or the job before these rows are stored.
                 await write
                 raise
 

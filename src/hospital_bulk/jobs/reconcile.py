@@ -28,7 +28,7 @@ async def adopt_stored_rows(
         return []
     await writer.flush()
     listing = await context.client.list_batch(job.batch_id)
-    # NOTE: outcomes another worker holds in its buffer are not yet in the store. When two
+    # NOTE: outcomes in another worker's buffer are not yet in the store. When two
     # chunks of one job hold identical rows and one reconciles while the other writes, both
     # could claim the same hospital; a unique (job_id, hospital_id) index would catch it.
     claimed = await asyncio.to_thread(context.repository.recorded_hospital_ids, job.id)

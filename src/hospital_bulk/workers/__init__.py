@@ -1,1 +1,1 @@
-"""What runs jobs: the in-process worker of the embedded shape, and Celery workers."""
+"""Job runners: the in-process worker of the embedded shape, and Celery workers."""

@@ -347,8 +347,8 @@ function appendRows(job, { replace }) {
   $("rows-caption").textContent = filter
     ? `Rows with status ${filter}: ${state.rowsShown} shown`
     : `All rows: ${state.rowsShown} of ${job.result.total_hospitals} shown`;
-  // A short page is the last one, whatever next_offset says: with a status filter the
-  // service computes next_offset from the unfiltered row count.
+  // A short page is the last one, whatever next_offset is, so the page stops even if a
+  // service version computes next_offset wrongly for a status filter.
   const fullPage = job.result.hospitals.length === ROWS_PAGE;
   show($("more-rows"), fullPage && job.result.hospitals_page.next_offset != null);
 }
