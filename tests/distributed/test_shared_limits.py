@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
+from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
@@ -37,9 +39,45 @@ asyncio.run(hold())
 """
 
 
-def _slots(redis_url: str, *, limit: int, holder_ttl: float = 5.0) -> RedisCreateSlots:
+def _slots(
+    redis_url: str, *, limit: int, holder_ttl: float = 5.0, max_poll: float = 0.1
+) -> RedisCreateSlots:
     client = aioredis.Redis.from_url(redis_url)
-    return RedisCreateSlots(client, key=SLOTS_KEY, limit=limit, holder_ttl=holder_ttl)
+    return RedisCreateSlots(
+        client, key=SLOTS_KEY, limit=limit, holder_ttl=holder_ttl, max_poll=max_poll
+    )
+
+
+def _record_tries(slots: RedisCreateSlots) -> list[int]:
+    """Wrap the slots' acquire script so that each try appends its result to the returned list."""
+    results: list[int] = []
+    acquire = slots._acquire
+
+    async def recording(**kwargs: Any) -> int:
+        result = await acquire(**kwargs)
+        results.append(result)
+        return result
+
+    slots._acquire = recording  # type: ignore[method-assign]
+    return results
+
+
+async def _enter_and_leave(slots: RedisCreateSlots) -> None:
+    async with slots:
+        pass
+
+
+async def _held_slots(redis_url: str) -> int:
+    observer = aioredis.Redis.from_url(redis_url)
+    held = int(await observer.zcard(SLOTS_KEY))
+    await observer.aclose()
+    return held
+
+
+# Waiters in the tests below wait this long without a wake-up before they try again, so a
+# waiter that gets its slot within WAKE_TIMEOUT was woken by a release.
+NO_FALLBACK_POLL = 30.0
+WAKE_TIMEOUT = 10.0
 
 
 def _pacer(redis_url: str, *, creates_per_minute: int | None = None) -> RedisPacer:
@@ -73,6 +111,144 @@ def test_slots_cap_across_clients(redis_url: str) -> None:
     peak, left = asyncio.run(scenario())
 
     assert peak == 3
+    assert left == 0
+
+
+def test_slots_cap_under_contention(redis_url: str) -> None:
+    """120 coroutines in two clients hold at most the limit of 5 at once, and all finish."""
+
+    async def scenario() -> tuple[int, int, int, int]:
+        clients = [_slots(redis_url, limit=5), _slots(redis_url, limit=5)]
+        in_flight = peak = finished = 0
+
+        async def create(slots: RedisCreateSlots, index: int) -> None:
+            nonlocal in_flight, peak, finished
+            async with slots:
+                in_flight += 1
+                peak = max(peak, in_flight)
+                await asyncio.sleep(0.01 * (index % 3))
+                in_flight -= 1
+            finished += 1
+
+        await asyncio.gather(*(create(clients[i % 2], i) for i in range(120)))
+        observer = aioredis.Redis.from_url(redis_url)
+        left = int(await observer.zcard(SLOTS_KEY))
+        markers = int(await observer.llen(f"{SLOTS_KEY}:wakeups"))
+        await observer.aclose()
+        for slots in clients:
+            await slots.aclose()
+        return peak, finished, left, markers
+
+    peak, finished, left, markers = asyncio.run(scenario())
+
+    assert peak == 5
+    assert finished == 120
+    assert left == 0
+    assert markers <= 5
+
+
+def test_waiters_queue_behind_one_head(redis_url: str) -> None:
+    """While every slot is taken, 20 waiters of one client make a single try in a second."""
+
+    async def scenario() -> tuple[int, int]:
+        holder = _slots(redis_url, limit=2)
+        waiter = _slots(redis_url, limit=2, max_poll=NO_FALLBACK_POLL)
+        tries = _record_tries(waiter)
+        async with contextlib.AsyncExitStack() as stack:
+            await stack.enter_async_context(holder)
+            await stack.enter_async_context(holder)
+            first = asyncio.create_task(_enter_and_leave(waiter))
+            while not tries:
+                await asyncio.sleep(0.01)
+            others = [asyncio.create_task(_enter_and_leave(waiter)) for _ in range(19)]
+            await asyncio.sleep(1.0)
+            tries_while_full = len(tries)
+        await asyncio.wait_for(asyncio.gather(first, *others), timeout=WAKE_TIMEOUT)
+        for slots in (holder, waiter):
+            await slots.aclose()
+        return tries_while_full, await _held_slots(redis_url)
+
+    tries_while_full, left = asyncio.run(scenario())
+
+    assert tries_while_full == 1
+    assert left == 0
+
+
+def test_release_wakes_waiter(redis_url: str) -> None:
+    """A waiter blocks instead of polling, and a release by another client wakes it."""
+
+    async def scenario() -> tuple[int, int]:
+        holder = _slots(redis_url, limit=1)
+        waiter = _slots(redis_url, limit=1, max_poll=NO_FALLBACK_POLL)
+        tries = _record_tries(waiter)
+        async with holder:
+            waiting = asyncio.create_task(_enter_and_leave(waiter))
+            await asyncio.sleep(1.0)
+            tries_while_waiting = len(tries)
+        await asyncio.wait_for(waiting, timeout=WAKE_TIMEOUT)
+        for slots in (holder, waiter):
+            await slots.aclose()
+        return tries_while_waiting, len(tries)
+
+    tries_while_waiting, tries_in_all = asyncio.run(scenario())
+
+    assert tries_while_waiting <= 3
+    assert tries_in_all <= 3
+
+
+def test_cancelled_acquire_leaks_no_token(redis_url: str) -> None:
+    """An acquire cancelled after Redis gave it a slot gives the slot back."""
+
+    async def scenario() -> tuple[int, int]:
+        slots = _slots(redis_url, limit=1)
+        took_slot = asyncio.Event()
+        acquire = slots._acquire
+
+        async def acquire_then_hang(**kwargs: Any) -> int:
+            result = await acquire(**kwargs)
+            took_slot.set()
+            await asyncio.Event().wait()
+            return result
+
+        slots._acquire = acquire_then_hang  # type: ignore[method-assign]
+        entering = asyncio.create_task(slots.__aenter__())
+        await took_slot.wait()
+        held_before_cancel = await _held_slots(redis_url)
+        entering.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await entering
+        await slots.aclose()
+        return held_before_cancel, await _held_slots(redis_url)
+
+    held_before_cancel, left = asyncio.run(scenario())
+
+    assert held_before_cancel == 1
+    assert left == 0
+
+
+def test_next_waiter_woken_after_head_cancelled(redis_url: str) -> None:
+    """After the waiter blocked in BLPOP is cancelled, a release still wakes the next waiter."""
+
+    async def scenario() -> int:
+        holder = _slots(redis_url, limit=1)
+        waiter = _slots(redis_url, limit=1, max_poll=NO_FALLBACK_POLL)
+        tries = _record_tries(waiter)
+        async with holder:
+            head = asyncio.create_task(_enter_and_leave(waiter))
+            while not tries:
+                await asyncio.sleep(0.01)
+            second = asyncio.create_task(_enter_and_leave(waiter))
+            await asyncio.sleep(0.2)
+            head.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await head
+        await asyncio.wait_for(second, timeout=WAKE_TIMEOUT)
+        for slots in (holder, waiter):
+            await slots.aclose()
+        return await _held_slots(redis_url)
+
+    left = asyncio.run(scenario())
+
     assert left == 0
 
 

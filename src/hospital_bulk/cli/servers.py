@@ -71,7 +71,14 @@ def directory(
 
 
 def worker(
-    concurrency: Annotated[int, typer.Option(help="Chunks this worker runs at once.")] = 1,
+    concurrency: Annotated[
+        int,
+        typer.Option(
+            help="Chunks this worker runs at once, one child process each. With 2, the next "
+            "chunk starts while the last creates of the previous one finish. The "
+            "HOSPITAL_BULK_CONCURRENCY cap covers all children of all workers together."
+        ),
+    ] = 2,
 ) -> None:
     """Run a Celery worker (needs HOSPITAL_BULK_BROKER_URL)."""
     from hospital_bulk.workers.celery_worker import run_worker

@@ -15,9 +15,9 @@ import contextlib
 import itertools
 import logging
 import os
-import random
 import socket
 import uuid
+from collections.abc import Awaitable
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -39,15 +39,34 @@ local clock = redis.call('TIME')
 local now = clock[1] * 1000 + math.floor(clock[2] / 1000)
 """
 
-# KEYS[1]: sorted set of holder tokens scored by expiry. ARGV: limit, ttl_ms, token.
-# Returns 1 when the token got a slot, 0 when every slot is taken.
+# KEYS[1]: sorted set of holder tokens scored by expiry; KEYS[2]: list of wake-up markers.
+# ARGV: limit, ttl_ms, token.
+# Returns 0 when every slot is taken, else the free slots counted before the token took one.
+# A full set also drops the markers, because each marks a release whose slot has been taken
+# again since, and a waiter woken by it would only fail its next try.
 _ACQUIRE_SLOT = _NOW_MS + """
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then
+local free = tonumber(ARGV[1]) - redis.call('ZCARD', KEYS[1])
+if free <= 0 then
+    redis.call('DEL', KEYS[2])
     return 0
 end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return free
+"""
+
+# KEYS[1]: the holder set; KEYS[2]: the wake-up list. ARGV: token, limit, ttl_ms.
+# Removes the token and, when it was there, pushes one marker for a waiter's BLPOP. The
+# list keeps at most `limit` markers and expires with the holders. Returns 1 when the
+# token was removed.
+_RELEASE_SLOT = """
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 0 then
+    return 0
+end
+redis.call('LPUSH', KEYS[2], '1')
+redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[2]) - 1)
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
 return 1
 """
 
@@ -139,12 +158,20 @@ class RedisCreateSlots:
     back within `holder_ttl` seconds. The tokens of one process are interchangeable, so
     leaving the context releases any one of them.
 
+    While every slot is taken, only one coroutine of this process (the head waiter) asks
+    Redis for a slot, and the others queue behind it in FIFO order. Each release pushes a
+    wake-up marker onto a Redis list, and the head waiter blocks on that list with BLPOP.
+    A marker is only a hint, because the acquire script decides who gets a slot. BLPOP
+    runs on a connection of its own, so it never takes one from `redis`'s pool.
+
     Args:
         redis: an asyncio Redis client, used only from one event loop.
-        key: the sorted set's key.
+        key: the sorted set's key. The wake-up list is `key` + ":wakeups".
         limit: slots in all processes together.
         holder_ttl: seconds a token lives without renewal.
-        max_poll: maximum wait in seconds between two tries while every slot is taken.
+        max_poll: maximum seconds the head waiter blocks before it tries again without a
+            wake-up. Slots that free by expiry push no marker, so this is how late they
+            are noticed.
     """
 
     def __init__(
@@ -158,15 +185,25 @@ class RedisCreateSlots:
     ) -> None:
         self._redis = redis
         self._key = key
+        self._wakeups_key = f"{key}:wakeups"
         self._limit = limit
         self._ttl_ms = max(int(holder_ttl * 1000), 1)
-        self._max_poll = max_poll
+        # BLPOP reads a timeout of 0 as "block forever".
+        self._max_poll = max(max_poll, 0.01)
         self._acquire = redis.register_script(_ACQUIRE_SLOT)
+        self._release = redis.register_script(_RELEASE_SLOT)
         self._renew = redis.register_script(_RENEW_SLOTS)
+        self._wakeups = _blocking_client(redis, read_timeout=self._max_poll + 1.0)
         self._token_prefix = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._counter = itertools.count()
         self._held: list[str] = []
         self._renewer: asyncio.Task[None] | None = None
+        # Number of this process's coroutines queued for a slot, the head waiter included.
+        self._queued = 0
+        self._head_loop: asyncio.AbstractEventLoop | None = None
+        self._head = asyncio.Lock()
+        # Whether the last try left another slot free, a hint for the next waiter.
+        self._more_free = False
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RedisCreateSlots:
@@ -185,7 +222,7 @@ class RedisCreateSlots:
         except BaseException:
             # The script may have run before a cancellation arrived, so release the token.
             with contextlib.suppress(aioredis.RedisError):
-                await self._redis.zrem(self._key, token)
+                await self._release_token(token)
             raise
         self._held.append(token)
         self._ensure_renewer()
@@ -194,7 +231,7 @@ class RedisCreateSlots:
     async def __aexit__(self, *exc: object) -> None:
         token = self._held.pop()
         try:
-            await self._redis.zrem(self._key, token)
+            await self._release_token(token)
         except aioredis.RedisError as error:
             # This process no longer renews the token, so it expires within the holder TTL.
             logger.warning(
@@ -205,14 +242,46 @@ class RedisCreateSlots:
         """Stop renewing and close the Redis connections."""
         if self._renewer is not None:
             self._renewer.cancel()
+        await self._wakeups.aclose()
         await self._redis.aclose()
 
     async def _wait_for_slot(self, token: str) -> None:
-        delay = 0.01
-        while not await self._acquire(keys=[self._key], args=[self._limit, self._ttl_ms, token]):
-            # Random waits keep processes that found the set full from retrying in step.
-            await asyncio.sleep(delay * random.uniform(0.5, 1.5))
-            delay = min(delay * 2, self._max_poll)
+        # With no coroutine queued in this process, a free slot costs one script call.
+        if not self._queued and await self._try_acquire(token):
+            return
+        self._queued += 1
+        try:
+            async with self._head_lock():
+                while True:
+                    if not self._more_free:
+                        await self._wait_for_release()
+                    if await self._try_acquire(token):
+                        return
+        finally:
+            self._queued -= 1
+
+    async def _try_acquire(self, token: str) -> bool:
+        free = await self._acquire(
+            keys=[self._key, self._wakeups_key], args=[self._limit, self._ttl_ms, token]
+        )
+        self._more_free = free > 1
+        return bool(free)
+
+    async def _wait_for_release(self) -> None:
+        await self._wakeups.blpop([self._wakeups_key], timeout=self._max_poll)
+
+    def _release_token(self, token: str) -> Awaitable[Any]:
+        return self._release(
+            keys=[self._key, self._wakeups_key], args=[token, self._limit, self._ttl_ms]
+        )
+
+    def _head_lock(self) -> asyncio.Lock:
+        # An asyncio.Lock binds to the first event loop that waits on it.
+        loop = asyncio.get_running_loop()
+        if self._head_loop is not loop:
+            self._head_loop = loop
+            self._head = asyncio.Lock()
+        return self._head
 
     def _ensure_renewer(self) -> None:
         loop = asyncio.get_running_loop()
@@ -236,6 +305,23 @@ class RedisCreateSlots:
                     "%d Directory slots of this process expired before renewal; the concurrency "
                     "cap may have been exceeded briefly (was the event loop blocked?)", readded,
                 )
+
+
+def _blocking_client(redis: aioredis.Redis, *, read_timeout: float) -> aioredis.Redis:
+    """Build a one-connection client on `redis`'s server and database, for blocking commands.
+
+    A socket timeout shorter than `read_timeout` is raised to it, so that a BLPOP that
+    gets no marker ends by its own timeout, not by a socket timeout.
+    """
+    pool = redis.connection_pool
+    connection_kwargs = dict(pool.connection_kwargs)
+    socket_timeout = connection_kwargs.get("socket_timeout")
+    if socket_timeout is not None:
+        connection_kwargs["socket_timeout"] = max(socket_timeout, read_timeout)
+    blocking_pool = aioredis.BlockingConnectionPool(
+        connection_class=pool.connection_class, max_connections=1, **connection_kwargs
+    )
+    return aioredis.Redis.from_pool(blocking_pool)
 
 
 class RedisPacer:

@@ -34,8 +34,13 @@ from hospital_bulk.workers.tasks import register_tasks, start_runtime, stop_runt
 logger = logging.getLogger(__name__)
 
 
-def run_worker(settings: Settings, *, concurrency: int = 1) -> None:
+def run_worker(settings: Settings, *, concurrency: int = 2) -> None:
     """Run a Celery worker with `concurrency` child processes until it is stopped.
+
+    The default of 2 lets the next chunk start filling Directory create slots while the
+    previous chunk waits on its last creates. The children share the
+    `HOSPITAL_BULK_CONCURRENCY` cap with every other worker process through Redis, so
+    more children do not raise it.
 
     SIGTERM stops it after the running tasks end; SIGKILL loses nothing either, because
     the chunks' leases run out and a sweeper sends them again.
