@@ -7,7 +7,6 @@ delimiter, line breaks and doubled quotes (""). Lines may end in CRLF, LF or CR.
 from __future__ import annotations
 
 import csv
-import io
 import re
 from collections.abc import Iterator, Mapping
 
@@ -30,6 +29,9 @@ _BLANK_LINE_CHARACTERS = "".join(DELIMITERS) + '"'
 # One line and its line break. A StringIO would find the first line as well, but it
 # copies the whole text first.
 _LINE = re.compile(r"([^\r\n]*)(?:\r\n|\r|\n|\Z)")
+# One line with its line break, or the last line when the text does not end in a break.
+# It never matches the empty string, so the lines join back into the text.
+_LINE_WITH_BREAK = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 
 
 def find_header_line(text: str) -> tuple[int, str] | None:
@@ -66,17 +68,24 @@ def detect_delimiter(header_line: str, column_mapping: Mapping[str, str] | None 
     return best_delimiter
 
 
-def parse_records(text: str, delimiter: str) -> Iterator[list[str]]:
-    """Return an iterator over the records of `text`, each a list of cells.
+def parse_records(text: str, delimiter: str, *, start: int = 0) -> Iterator[list[str]]:
+    """Return an iterator over the records of `text` from offset `start`, each a list of cells.
 
     The iterator raises csv.Error on an unclosed quote or on text after a closing quote
     (strict=True). Without strict, the csv module would merge the rest of the file into
     the unclosed cell, or drop the quotes, without an error.
     """
-    # newline="" keeps line breaks inside quoted cells as they are, and splits lines on
-    # CR, LF and CRLF only, not on the other characters that str.splitlines treats as breaks.
-    lines = io.StringIO(text, newline="")
-    return csv.reader(lines, delimiter=delimiter, quotechar='"', doublequote=True, strict=True)
+    return csv.reader(
+        _iter_lines(text, start), delimiter=delimiter, quotechar='"', doublequote=True, strict=True
+    )
+
+
+def _iter_lines(text: str, start: int) -> Iterator[str]:
+    # Lines keep their breaks, so that quoted cells keep theirs, and split on CR, LF and
+    # CRLF only, as io.StringIO(newline="") splits them. A StringIO would copy the text
+    # into 4 bytes per character before its first line.
+    for line in _LINE_WITH_BREAK.finditer(text, start):
+        yield line.group()
 
 
 def _split_line(line: str, delimiter: str) -> list[str]:

@@ -15,6 +15,9 @@ class DuplicateTracker:
     __slots__ = ("_first_rows",)
 
     def __init__(self) -> None:
+        # NOTE: this keeps one key per distinct row until the file is read, about 160 bytes
+        # a row. That is 16 MB at 100,000 rows of 45 bytes (tracemalloc, CPython 3.11), so
+        # an upload's peak memory still grows with its rows by that much.
         self._first_rows: dict[str, int] = {}
 
     def find_first(self, row: int, name: str, address: str, phone: str | None) -> int | None:

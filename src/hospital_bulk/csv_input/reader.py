@@ -1,18 +1,19 @@
-"""Read an uploaded CSV file of hospitals into a `CsvReport`."""
+"""Read an uploaded CSV file of hospitals: its header line first, then its rows one by one."""
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 
-from hospital_bulk.csv_input.columns import resolve_columns
+from hospital_bulk.csv_input.columns import ColumnLayout, resolve_columns
 from hospital_bulk.csv_input.decoding import decode_csv_bytes
 from hospital_bulk.csv_input.dialect import detect_delimiter, find_header_line, parse_records
 from hospital_bulk.csv_input.errors import STATUS_TOO_LARGE, CsvFileError
 from hospital_bulk.csv_input.models import CsvReport, HospitalRow
 from hospital_bulk.csv_input.rows import RowBuilder, is_blank_record
 
-__all__ = ["read_hospital_csv"]
+__all__ = ["HospitalCsv", "open_hospital_csv", "read_hospital_csv"]
 
 _EXAMPLE_FIX = (
     'Upload a CSV file whose first line is the header "name,address,phone", followed by '
@@ -20,18 +21,102 @@ _EXAMPLE_FIX = (
 )
 
 
-def read_hospital_csv(
+@dataclass(frozen=True, slots=True)
+class HospitalCsv:
+    """A CSV file of hospitals whose header line was understood, with its rows not yet read.
+
+    `rows()` parses and checks the data rows one at a time, so a caller that stores each
+    row as it comes keeps only one row of the file in memory. The decoded text of the
+    whole file stays in memory.
+
+    Attributes:
+        filename: The name of the file, as given by the caller.
+        encoding: The Python codec name the file was decoded with (see `CsvReport`).
+        delimiter: The delimiter between cells.
+        layout: The columns of the fields, resolved from the header line.
+        warnings: Messages about the whole file, such as ignored columns or a guessed
+            encoding.
+        text: The decoded text of the file.
+        header_offset: The offset in `text` of the header line.
+        max_rows: The maximum number of data rows, or None for no limit.
+        reject_duplicates: If True, a row that repeats an earlier row gets an error
+            instead of a warning.
+    """
+
+    filename: str
+    encoding: str
+    delimiter: str
+    layout: ColumnLayout
+    warnings: list[str]
+    text: str = field(repr=False)
+    header_offset: int
+    max_rows: int | None
+    reject_duplicates: bool
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.layout.headers)
+
+    @property
+    def mapping(self) -> dict[str, list[str]]:
+        return self.layout.mapping()
+
+    @property
+    def ignored_columns(self) -> list[str]:
+        return self.layout.ignored_headers()
+
+    def rows(self) -> Iterator[HospitalRow]:
+        """Parse and check the data rows, one at a time and in file order.
+
+        Problems in single rows do not raise: the row carries them in its `errors`.
+        Blank records are skipped. Each call reads the rows again from the start, with
+        its own duplicate detection.
+
+        Raises:
+            CsvFileError: When a record is malformed, when the file has more than
+                `max_rows` data rows, or when it has none. The rows before the problem
+                have been yielded by then, so a caller that stores rows as they come
+                must discard them.
+        """
+        records = _number_records(
+            parse_records(self.text, self.delimiter, start=self.header_offset),
+            filename=self.filename,
+        )
+        next(records)  # The header line, resolved already.
+        builder = RowBuilder(
+            self.layout, delimiter=self.delimiter, reject_duplicates=self.reject_duplicates
+        )
+        count = 0
+        for row, record in records:
+            if is_blank_record(record):
+                continue
+            if self.max_rows is not None and count >= self.max_rows:
+                raise _too_many_rows_error(row, self.max_rows, filename=self.filename)
+            count += 1
+            yield builder.build(row, record)
+
+        if not count:
+            raise CsvFileError(
+                filename=self.filename,
+                title="No data rows",
+                detail="The file has a header line but no hospital rows below it.",
+                fix="Add one hospital per line below the header line, or upload the file "
+                "that has them.",
+            )
+
+
+def open_hospital_csv(
     data: bytes,
     *,
     filename: str,
     column_mapping: Mapping[str, str] | None = None,
     max_rows: int | None = None,
     reject_duplicates: bool = False,
-) -> CsvReport:
-    """Decode, parse and check a CSV file of hospitals.
+) -> HospitalCsv:
+    """Decode a CSV file of hospitals and resolve its header line, without reading its rows.
 
-    Problems in single rows do not raise: the row is kept in `CsvReport.rows` with its
-    `errors`, and the other rows still load. Blank records are skipped.
+    This step raises every problem that rejects the file from its header line alone.
+    Problems found later, in the rows, raise from `HospitalCsv.rows()`.
 
     Args:
         data: The bytes of the file, as uploaded.
@@ -45,7 +130,8 @@ def read_hospital_csv(
             instead of a warning.
 
     Raises:
-        CsvFileError: When the file as a whole cannot be loaded (see its `status_code`).
+        CsvFileError: When the content is not text, or the file has no usable header
+            line (see its `status_code`).
         ValueError: When `max_rows` is less than 1.
     """
     if max_rows is not None and max_rows < 1:
@@ -63,59 +149,74 @@ def read_hospital_csv(
 
     offset, line = header_line
     delimiter = detect_delimiter(line, column_mapping)
-    records = _number_records(parse_records(decoded.text[offset:], delimiter), filename=filename)
+    records = _number_records(
+        parse_records(decoded.text, delimiter, start=offset), filename=filename
+    )
     _, header = next(records)
     layout = resolve_columns(header, filename=filename, column_mapping=column_mapping)
 
-    builder = RowBuilder(layout, delimiter=delimiter, reject_duplicates=reject_duplicates)
-    rows = _build_rows(records, builder, max_rows=max_rows, filename=filename)
     warnings = [decoded.warning] if decoded.warning else []
     warnings.extend(layout.warnings())
-    return CsvReport(
+    return HospitalCsv(
         filename=filename,
         encoding=decoded.encoding,
         delimiter=delimiter,
-        columns=list(layout.headers),
-        mapping=layout.mapping(),
-        ignored_columns=layout.ignored_headers(),
-        rows=rows,
+        layout=layout,
         warnings=warnings,
+        text=decoded.text,
+        header_offset=offset,
+        max_rows=max_rows,
+        reject_duplicates=reject_duplicates,
     )
 
 
-def _build_rows(
-    records: Iterable[tuple[int, list[str]]],
-    builder: RowBuilder,
+def read_hospital_csv(
+    data: bytes,
     *,
-    max_rows: int | None,
     filename: str,
-) -> list[HospitalRow]:
-    rows: list[HospitalRow] = []
-    for row, record in records:
-        if is_blank_record(record):
-            continue
-        if max_rows is not None and len(rows) >= max_rows:
-            raise CsvFileError(
-                filename=filename,
-                title="Too many rows",
-                detail=f"The file has more than {_count_rows(max_rows)}, the maximum for "
-                "one upload.",
-                fix=f"Split the file into files of at most {_count_rows(max_rows)} each, and "
-                "upload them one by one.",
-                row=row,
-                status_code=STATUS_TOO_LARGE,
-            )
-        rows.append(builder.build(row, record))
+    column_mapping: Mapping[str, str] | None = None,
+    max_rows: int | None = None,
+    reject_duplicates: bool = False,
+) -> CsvReport:
+    """Decode, parse and check a CSV file of hospitals, keeping every row in the report.
 
-    if not rows:
-        raise CsvFileError(
-            filename=filename,
-            title="No data rows",
-            detail="The file has a header line but no hospital rows below it.",
-            fix="Add one hospital per line below the header line, or upload the file that "
-            "has them.",
-        )
-    return rows
+    Problems in single rows do not raise: the row is kept in `CsvReport.rows` with its
+    `errors`, and the other rows still load. Blank records are skipped. The arguments
+    are those of `open_hospital_csv`.
+
+    Raises:
+        CsvFileError: When the file as a whole cannot be loaded (see its `status_code`).
+        ValueError: When `max_rows` is less than 1.
+    """
+    hospital_csv = open_hospital_csv(
+        data,
+        filename=filename,
+        column_mapping=column_mapping,
+        max_rows=max_rows,
+        reject_duplicates=reject_duplicates,
+    )
+    return CsvReport(
+        filename=filename,
+        encoding=hospital_csv.encoding,
+        delimiter=hospital_csv.delimiter,
+        columns=hospital_csv.columns,
+        mapping=hospital_csv.mapping,
+        ignored_columns=hospital_csv.ignored_columns,
+        rows=list(hospital_csv.rows()),
+        warnings=hospital_csv.warnings,
+    )
+
+
+def _too_many_rows_error(row: int, max_rows: int, *, filename: str) -> CsvFileError:
+    return CsvFileError(
+        filename=filename,
+        title="Too many rows",
+        detail=f"The file has more than {_count_rows(max_rows)}, the maximum for one upload.",
+        fix=f"Split the file into files of at most {_count_rows(max_rows)} each, and "
+        "upload them one by one.",
+        row=row,
+        status_code=STATUS_TOO_LARGE,
+    )
 
 
 def _number_records(

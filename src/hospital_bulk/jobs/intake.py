@@ -6,11 +6,11 @@ import asyncio
 import hashlib
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from hospital_bulk.config import Settings
-from hospital_bulk.csv_input import CsvReport, HospitalRow, read_hospital_csv
+from hospital_bulk.csv_input import CsvReport, HospitalCsv, HospitalRow, open_hospital_csv
 from hospital_bulk.errors import UploadRejected
 from hospital_bulk.jobs.backend import JobBackend
 from hospital_bulk.jobs.models import Job, NewJob, NewRow
@@ -80,21 +80,17 @@ async def accept_upload(
     return stored, False
 
 
-# NOTE: the upload is read and parsed whole, so the API's peak memory grows with the file,
-# by about 100 MB at 100,000 rows (BENCHMARKS.md). Streaming it into the store in batches
-# would keep it flat.
 async def _store_job(
     upload: Upload, upload_fingerprint: str, *, settings: Settings, repository: JobRepository
 ) -> Job:
-    report = await asyncio.to_thread(
-        read_hospital_csv,
+    hospital_csv = await asyncio.to_thread(
+        open_hospital_csv,
         upload.data,
         filename=upload.filename,
         column_mapping=upload.column_mapping,
         max_rows=settings.max_rows,
         reject_duplicates=settings.reject_duplicate_rows,
     )
-    check_batch_cap(report, settings.directory_batch_cap)
     job = NewJob(
         id=str(uuid.uuid4()),
         batch_id=str(uuid.uuid4()),
@@ -102,37 +98,58 @@ async def _store_job(
         fingerprint=upload_fingerprint,
         owner=upload.owner,
         idempotency_key=upload.idempotency_key,
-        file_report=file_report(report),
+        file_report=file_report(hospital_csv),
     )
-    rows = [_new_row(row) for row in report.rows]
+    # The rows are read while they are stored, in the transaction that creates the job,
+    # so a file error or the batch cap found in the rows rolls back everything.
+    rows = _rows_within_batch_cap(hospital_csv, settings.directory_batch_cap)
     stored, _ = await asyncio.to_thread(
         repository.create_job, job, rows, chunk_size=settings.chunk_size
     )
     return stored
 
 
-def file_report(report: CsvReport) -> dict[str, object]:
-    """Summarise what reading the file found, to keep with the job."""
+def file_report(hospital_csv: HospitalCsv) -> dict[str, object]:
+    """Summarise what reading the header line found, to keep with the job."""
     return {
-        "encoding": report.encoding,
-        "delimiter": report.delimiter,
-        "columns": list(report.columns),
-        "mapping": {field: list(columns) for field, columns in report.mapping.items()},
-        "ignored_columns": list(report.ignored_columns),
-        "warnings": list(report.warnings),
+        "encoding": hospital_csv.encoding,
+        "delimiter": hospital_csv.delimiter,
+        "columns": hospital_csv.columns,
+        "mapping": hospital_csv.mapping,
+        "ignored_columns": hospital_csv.ignored_columns,
+        "warnings": list(hospital_csv.warnings),
     }
 
 
 def check_batch_cap(report: CsvReport, cap: int | None) -> None:
     """Raise `UploadRejected` when the file has more valid rows than one batch may hold."""
-    valid = len(report.valid_rows)
+    _reject_over_batch_cap(report.filename, len(report.valid_rows), cap)
+
+
+def _rows_within_batch_cap(hospital_csv: HospitalCsv, cap: int | None) -> Iterator[NewRow]:
+    """Yield the rows to store, then raise `UploadRejected` if the valid rows exceed `cap`.
+
+    Once the cap is exceeded, the rest of the file is still read, so that the message
+    counts every valid row and a file error further down raises instead, as it does in
+    the validate endpoint. Those rows are not yielded, because the store rolls back anyway.
+    """
+    valid = 0
+    for row in hospital_csv.rows():
+        if row.is_valid:
+            valid += 1
+        if cap is None or valid <= cap:
+            yield _new_row(row)
+    _reject_over_batch_cap(hospital_csv.filename, valid, cap)
+
+
+def _reject_over_batch_cap(filename: str, valid: int, cap: int | None) -> None:
     if cap is None or valid <= cap:
         return
     raise UploadRejected(
-        f"The file {report.filename!r} has {valid} valid rows, but the Directory accepts at most "
+        f"The file {filename!r} has {valid} valid rows, but the Directory accepts at most "
         f"{cap} hospitals in one batch.",
         fix=f"Split the file into files of at most {cap} rows and upload each one.",
-        extensions={"file": report.filename},
+        extensions={"file": filename},
     )
 
 

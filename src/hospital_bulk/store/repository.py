@@ -5,6 +5,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import Engine, and_, bindparam, exists, func, insert, or_, select, update
@@ -26,7 +27,7 @@ from hospital_bulk.jobs.states import ChunkStatus, JobStatus, RowStatus
 from hospital_bulk.store.idempotency import IdempotencyKeys
 from hospital_bulk.store.tables import ChunkRecord, JobRecord, RowRecord
 
-_INSERT_BATCH = 5000
+_INSERT_BATCH = 1000
 
 
 def utcnow() -> datetime:
@@ -55,9 +56,13 @@ class JobRepository:
     # Jobs ---------------------------------------------------------------------------------
 
     def create_job(
-        self, job: NewJob, rows: Sequence[NewRow], *, chunk_size: int
+        self, job: NewJob, rows: Iterable[NewRow], *, chunk_size: int
     ) -> tuple[Job, bool]:
         """Store a job with its rows and chunks in one transaction.
+
+        `rows` may be a generator, in file order (ascending row numbers): it is read once,
+        one insert batch at a time. An exception that it raises rolls the transaction
+        back, so the job and the rows read so far are not stored.
 
         Returns:
             The job and whether it already existed under the same Idempotency-Key.
@@ -100,26 +105,48 @@ class JobRepository:
             return _job_from_record(record)
 
     def _insert_job(
-        self, session: Session, job: NewJob, rows: Sequence[NewRow], *, chunk_size: int
+        self, session: Session, job: NewJob, rows: Iterable[NewRow], *, chunk_size: int
     ) -> None:
-        session.add(
-            JobRecord(
-                id=job.id,
-                owner=job.owner,
-                idempotency_key=job.idempotency_key,
-                fingerprint=job.fingerprint,
-                filename=job.filename,
-                status=JobStatus.PENDING,
-                batch_id=job.batch_id,
-                total_rows=len(rows),
-                batch_activated=False,
-                file_report=job.file_report,
-                created_at=utcnow(),
-            )
+        record = JobRecord(
+            id=job.id,
+            owner=job.owner,
+            idempotency_key=job.idempotency_key,
+            fingerprint=job.fingerprint,
+            filename=job.filename,
+            status=JobStatus.PENDING,
+            batch_id=job.batch_id,
+            total_rows=0,
+            batch_activated=False,
+            file_report=job.file_report,
+            created_at=utcnow(),
         )
+        session.add(record)
         session.flush()
-        chunks = _plan_chunks(rows, chunk_size)
-        if chunks:
+
+        # Rows are read and inserted one batch at a time, so only one batch is held.
+        planner = _ChunkPlanner(chunk_size)
+        total_rows = 0
+        remaining = iter(rows)
+        while batch := list(islice(remaining, _INSERT_BATCH)):
+            values = [
+                {
+                    "job_id": job.id,
+                    "row": row.row,
+                    "chunk": planner.assign(row),
+                    "name": row.name,
+                    "address": row.address,
+                    "phone": row.phone,
+                    "status": RowStatus.FAILED if row.error_message else RowStatus.PENDING,
+                    "error_message": row.error_message,
+                    "warnings": list(row.warnings) or None,
+                    "source": row.source,
+                }
+                for row in batch
+            ]
+            session.execute(insert(RowRecord), values)
+            total_rows += len(batch)
+
+        if planner.ranges:
             session.execute(
                 insert(ChunkRecord),
                 [
@@ -131,28 +158,11 @@ class JobRepository:
                         "status": ChunkStatus.PENDING,
                         "deliveries": 0,
                     }
-                    for index, (first, last) in enumerate(chunks)
+                    for index, (first, last) in enumerate(planner.ranges)
                 ],
             )
-        chunk_of = _chunk_lookup(chunks)
-        # Parameters are built one batch at a time, so a large file is not held twice.
-        for start in range(0, len(rows), _INSERT_BATCH):
-            values = [
-                {
-                    "job_id": job.id,
-                    "row": row.row,
-                    "chunk": chunk_of(row.row),
-                    "name": row.name,
-                    "address": row.address,
-                    "phone": row.phone,
-                    "status": RowStatus.FAILED if row.error_message else RowStatus.PENDING,
-                    "error_message": row.error_message,
-                    "warnings": list(row.warnings) or None,
-                    "source": row.source,
-                }
-                for row in rows[start : start + _INSERT_BATCH]
-            ]
-            session.execute(insert(RowRecord), values)
+        record.total_rows = total_rows
+        session.flush()
 
     def reopen_rows(self, job_id: str, rows: Sequence[NewRow], *, chunk_size: int) -> None:
         """Give failed rows of a finished job new values and queue them again in its batch.
@@ -591,12 +601,40 @@ class JobRepository:
         return [ChunkRef(job_id=c.job_id, chunk=c.chunk) for c in chunks], list(jobs)
 
 
-def _plan_chunks(rows: Sequence[NewRow], chunk_size: int) -> list[tuple[int, int]]:
+class _ChunkPlanner:
+    """Assign rows, read in ascending row order, to chunks of `chunk_size` rows without errors.
+
+    A chunk is the range of row numbers from its first to its last row without errors.
+    A row with errors belongs to the chunk of the nearest row without errors before it,
+    as `_chunk_lookup` finds it, or to chunk 0 when there is none.
+    """
+
+    __slots__ = ("_chunk_size", "_filled", "ranges")
+
+    def __init__(self, chunk_size: int) -> None:
+        self._chunk_size = chunk_size
+        # The number of rows in the last chunk. It starts full, so the first row opens one.
+        self._filled = chunk_size
+        self.ranges: list[tuple[int, int]] = []
+
+    def assign(self, row: NewRow) -> int:
+        """Return the index of the chunk of `row`, opening or extending a chunk if needed."""
+        if not row.error_message:
+            if self._filled == self._chunk_size:
+                self.ranges.append((row.row, row.row))
+                self._filled = 0
+            else:
+                self.ranges[-1] = (self.ranges[-1][0], row.row)
+            self._filled += 1
+        return max(len(self.ranges) - 1, 0)
+
+
+def _plan_chunks(rows: Iterable[NewRow], chunk_size: int) -> list[tuple[int, int]]:
     """Split the rows to create (not those already failed) into ranges of row numbers."""
-    todo = [row.row for row in rows if not row.error_message]
-    return [
-        (todo[i], todo[min(i + chunk_size, len(todo)) - 1]) for i in range(0, len(todo), chunk_size)
-    ]
+    planner = _ChunkPlanner(chunk_size)
+    for row in rows:
+        planner.assign(row)
+    return planner.ranges
 
 
 def _chunk_lookup(chunks: list[tuple[int, int]]) -> Any:
