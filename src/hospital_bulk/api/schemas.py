@@ -66,6 +66,9 @@ class JobStatusResponse(BaseModel):
     progress_percentage: int = Field(ge=0, le=100)
     filename: str
     created_at: datetime
+    finished_at: datetime | None = Field(
+        default=None, description="When the job ended; null while it runs."
+    )
     error: str | None = None
     warnings: list[str] = Field(default_factory=list)
     result: JobResult

@@ -61,6 +61,7 @@ def _status_envelope(
         progress_percentage=progress_percentage(job, counts),
         filename=job.filename,
         created_at=job.created_at,
+        finished_at=job.finished_at,
         error=job.error,
         warnings=list(job.file_report.get("warnings", [])),
         result=JobResult(

@@ -24,6 +24,7 @@ from hospital_bulk.jobs.models import (
     RowTodo,
 )
 from hospital_bulk.jobs.states import ChunkStatus, JobStatus, RowStatus
+from hospital_bulk.store import row_counts
 from hospital_bulk.store.idempotency import IdempotencyKeys
 from hospital_bulk.store.tables import ChunkRecord, JobRecord, RowRecord
 
@@ -163,6 +164,7 @@ class JobRepository:
             )
         record.total_rows = total_rows
         session.flush()
+        row_counts.start_counts(session, job.id)
 
     def reopen_rows(self, job_id: str, rows: Sequence[NewRow], *, chunk_size: int) -> None:
         """Give failed rows of a finished job new values and queue them again in its batch.
@@ -194,6 +196,9 @@ class JobRepository:
                         for index, (first, last) in enumerate(ranges)
                     ],
                 )
+            row_counts.add_chunks(
+                session, job_id, [first_chunk + index for index in range(len(ranges))]
+            )
             chunk_of = _chunk_lookup(ranges)
             for row in rows:
                 session.execute(
@@ -213,6 +218,7 @@ class JobRepository:
                         chunk=first_chunk + chunk_of(row.row),
                     )
                 )
+            row_counts.recount(session, job_id)
             session.execute(
                 update(JobRecord)
                 .where(JobRecord.id == job_id)
@@ -283,6 +289,8 @@ class JobRepository:
     ) -> None:
         """Record the job's end, and mark its created rows activated when the batch is live."""
         with self._sessions.begin() as session:
+            # A write that raced another may have left a chunk's counts behind its rows.
+            row_counts.recount(session, job_id)
             if batch_activated:
                 _activate_rows(session, job_id)
             session.execute(
@@ -315,6 +323,15 @@ class JobRepository:
         return self.idempotency.forget(older_than=older_than)
 
     # Rows ---------------------------------------------------------------------------------
+
+    def row_progress(self, job_id: str) -> dict[RowStatus, int]:
+        """Return how many rows are in each status, from the counts kept per chunk.
+
+        This reads one record per chunk, so progress polls cost the same at any job size.
+        Decisions such as activation use `count_rows`, which counts the rows themselves.
+        """
+        with self.engine.connect() as connection:
+            return row_counts.read_counts(connection, job_id)
 
     def count_rows(self, job_id: str) -> dict[RowStatus, int]:
         with self._sessions() as session:
@@ -419,6 +436,7 @@ class JobRepository:
         ]
         with self.engine.begin() as connection:
             connection.execute(statement, values)
+            row_counts.recount(connection, job_id, rows=[outcome.row for outcome in outcomes])
 
     def recorded_hospital_ids(self, job_id: str) -> set[int]:
         with self._sessions() as session:
@@ -507,6 +525,7 @@ class JobRepository:
                 )
                 .values(status=RowStatus.FAILED, error_message=message)
             )
+            row_counts.recount(session, job_id, chunks=[chunk])
             session.execute(
                 update(ChunkRecord)
                 .where(ChunkRecord.job_id == job_id, ChunkRecord.chunk == chunk)
@@ -653,6 +672,7 @@ def _activate_rows(session: Session, job_id: str) -> None:
         .where(RowRecord.job_id == job_id, RowRecord.status == RowStatus.CREATED)
         .values(status=RowStatus.CREATED_AND_ACTIVATED)
     )
+    row_counts.mark_activated(session, job_id)
 
 
 def _job_from_record(record: JobRecord) -> Job:

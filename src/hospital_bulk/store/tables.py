@@ -99,6 +99,24 @@ class RowRecord(Base):
     source: Mapped[dict[str, str] | None] = mapped_column(JSON(none_as_null=True))
 
 
+class RowCountRecord(Base):
+    """How many rows of one chunk are in each status, kept beside the rows.
+
+    Progress polls sum these few records instead of counting every row of the job. Rows
+    that failed validation count under the chunk they belong to (chunk 0 when there is
+    no chunk to create).
+    """
+
+    __tablename__ = "job_row_counts"
+
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
+    chunk: Mapped[int] = mapped_column(Integer, primary_key=True)
+    pending: Mapped[int] = mapped_column(Integer, default=0)
+    created: Mapped[int] = mapped_column(Integer, default=0)
+    created_and_activated: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class IdempotencyKeyRecord(Base):
     """An Idempotency-Key in use: reserved while its upload is accepted, then linked to its job."""
 

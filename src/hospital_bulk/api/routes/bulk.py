@@ -61,7 +61,7 @@ async def upload_hospitals(
     return JobAccepted(
         job_id=job.id,
         status=job.status,
-        progress_percentage=progress_percentage(job, services.repository.count_rows(job.id)),
+        progress_percentage=progress_percentage(job, services.repository.row_progress(job.id)),
         batch_id=job.batch_id,
         total_hospitals=job.total_rows,
         status_url=str(request.url_for("read_job_status", job_id=job.id)),
