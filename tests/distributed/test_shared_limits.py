@@ -101,12 +101,9 @@ def test_slots_cap_across_clients(redis_url: str) -> None:
                 in_flight -= 1
 
         await asyncio.gather(*(create(clients[i % 2]) for i in range(24)))
-        observer = aioredis.Redis.from_url(redis_url)
-        left = int(await observer.zcard(SLOTS_KEY))
-        await observer.aclose()
         for slots in clients:
             await slots.aclose()
-        return peak, left
+        return peak, await _held_slots(redis_url)
 
     peak, left = asyncio.run(scenario())
 
@@ -131,12 +128,12 @@ def test_slots_cap_under_contention(redis_url: str) -> None:
             finished += 1
 
         await asyncio.gather(*(create(clients[i % 2], i) for i in range(120)))
+        for slots in clients:
+            await slots.aclose()
         observer = aioredis.Redis.from_url(redis_url)
         left = int(await observer.zcard(SLOTS_KEY))
         markers = int(await observer.llen(f"{SLOTS_KEY}:wakeups"))
         await observer.aclose()
-        for slots in clients:
-            await slots.aclose()
         return peak, finished, left, markers
 
     peak, finished, left, markers = asyncio.run(scenario())
@@ -145,6 +142,89 @@ def test_slots_cap_under_contention(redis_url: str) -> None:
     assert finished == 120
     assert left == 0
     assert markers <= 5
+
+
+def test_busy_process_reuses_its_slots(redis_url: str) -> None:
+    """Creates that follow each other reuse one token, which goes back once they stop."""
+
+    async def scenario() -> tuple[list[int], int, int]:
+        slots = _slots(redis_url, limit=2)
+        tries = _record_tries(slots)
+        for _ in range(50):
+            await _enter_and_leave(slots)
+        held_while_busy = await _held_slots(redis_url)
+        deadline = time.monotonic() + WAKE_TIMEOUT
+        while await _held_slots(redis_url) and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        held_after = await _held_slots(redis_url)
+        await slots.aclose()
+        return tries, held_while_busy, held_after
+
+    tries, held_while_busy, held_after = asyncio.run(scenario())
+
+    assert tries == [2]
+    assert held_while_busy == 1
+    assert held_after == 0
+
+
+def test_spare_slot_goes_to_another_process(redis_url: str) -> None:
+    """A slot kept as a spare reaches a waiter in another process once it lingers unused."""
+
+    async def scenario() -> int:
+        busy = _slots(redis_url, limit=1)
+        waiting = _slots(redis_url, limit=1, max_poll=NO_FALLBACK_POLL)
+        await _enter_and_leave(busy)
+        # Raises TimeoutError unless the spare's release wakes the waiter.
+        await asyncio.wait_for(_enter_and_leave(waiting), WAKE_TIMEOUT)
+        held = await _held_slots(redis_url)
+        await busy.aclose()
+        await waiting.aclose()
+        return held
+
+    # The waiter now keeps the slot as its own spare.
+    assert asyncio.run(scenario()) == 1
+
+
+def test_pacer_without_cap_looks_up_the_pause_once_per_window(redis_url: str) -> None:
+    """Without a creates-per-minute cap, creates close together share one pause lookup."""
+
+    async def scenario() -> int:
+        pacer = RedisPacer(
+            aioredis.Redis.from_url(redis_url), namespace=PACER_NAMESPACE, pause_check=60.0
+        )
+        lookups = 0
+        pause_left = pacer._pause_left
+
+        async def counting(**kwargs: Any) -> int:
+            nonlocal lookups
+            lookups += 1
+            return await pause_left(**kwargs)
+
+        pacer._pause_left = counting  # type: ignore[method-assign]
+        for _ in range(50):
+            await pacer.acquire()
+        await pacer.aclose()
+        return lookups
+
+    assert asyncio.run(scenario()) == 1
+
+
+def test_own_pause_applies_at_once(redis_url: str) -> None:
+    """A pause this client takes after a 429 delays its next create despite the lookup window."""
+
+    async def scenario() -> float:
+        pacer = RedisPacer(
+            aioredis.Redis.from_url(redis_url), namespace=PACER_NAMESPACE, pause_check=60.0
+        )
+        await pacer.acquire()
+        await pacer.pause(0.5)
+        started = time.monotonic()
+        await pacer.acquire()
+        waited = time.monotonic() - started
+        await pacer.aclose()
+        return waited
+
+    assert asyncio.run(scenario()) >= 0.45
 
 
 def test_waiters_queue_behind_one_head(redis_url: str) -> None:

@@ -11,11 +11,13 @@ spell the same Directory's URL differently do not share limits.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import itertools
 import logging
 import os
 import socket
+import time
 import uuid
 from collections.abc import Awaitable
 from typing import Any
@@ -158,20 +160,27 @@ class RedisCreateSlots:
     back within `holder_ttl` seconds. The tokens of one process are interchangeable, so
     leaving the context releases any one of them.
 
-    While every slot is taken, only one coroutine of this process (the head waiter) asks
-    Redis for a slot, and the others queue behind it in FIFO order. Each release pushes a
-    wake-up marker onto a Redis list, and the head waiter blocks on that list with BLPOP.
-    A marker is only a hint, because the acquire script decides who gets a slot. BLPOP
-    runs on a connection of its own, so it never takes one from `redis`'s pool.
+    A process keeps the tokens it is using. Leaving the context hands the token to the
+    next coroutine of this process that waits, or keeps it as a spare that the next create
+    takes, so a busy process makes no Redis call per create. Spares left unused for
+    `linger` seconds go back to Redis, so other processes get the slots once this
+    process's work runs out, at the latest at the end of its chunk.
+
+    While a coroutine of this process waits, one task (the fetcher) asks Redis for slots
+    on behalf of all of them, and they get slots in FIFO order. Each release to Redis
+    pushes a wake-up marker onto a Redis list, and the fetcher blocks on that list with
+    BLPOP. A marker is only a hint, because the acquire script decides who gets a slot.
+    BLPOP runs on a connection of its own, so it never takes one from `redis`'s pool.
 
     Args:
         redis: an asyncio Redis client, used only from one event loop.
         key: the sorted set's key. The wake-up list is `key` + ":wakeups".
         limit: slots in all processes together.
         holder_ttl: seconds a token lives without renewal.
-        max_poll: maximum seconds the head waiter blocks before it tries again without a
+        max_poll: maximum seconds the fetcher blocks before it tries again without a
             wake-up. Slots that free by expiry push no marker, so this is how late they
             are noticed.
+        linger: seconds a spare token stays with this process before it goes back.
     """
 
     def __init__(
@@ -182,6 +191,7 @@ class RedisCreateSlots:
         limit: int,
         holder_ttl: float,
         max_poll: float = 0.1,
+        linger: float = 0.02,
     ) -> None:
         self._redis = redis
         self._key = key
@@ -198,12 +208,16 @@ class RedisCreateSlots:
         self._counter = itertools.count()
         self._held: list[str] = []
         self._renewer: asyncio.Task[None] | None = None
-        # Number of this process's coroutines queued for a slot, the head waiter included.
-        self._queued = 0
-        self._head_loop: asyncio.AbstractEventLoop | None = None
-        self._head = asyncio.Lock()
-        # Whether the last try left another slot free, a hint for the next waiter.
+        # This process's coroutines waiting for a slot, first come first served, and the
+        # task that takes slots from Redis for them.
+        self._waiters: collections.deque[asyncio.Future[str]] = collections.deque()
+        self._fetcher: asyncio.Task[None] | None = None
+        # Whether the last try left another slot free, so the fetcher tries again at once.
         self._more_free = False
+        # Tokens this process holds in Redis that no create uses; released after `linger`.
+        self._spare: list[str] = []
+        self._linger = linger
+        self._spare_release: asyncio.Task[None] | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RedisCreateSlots:
@@ -216,49 +230,106 @@ class RedisCreateSlots:
         )
 
     async def __aenter__(self) -> RedisCreateSlots:
-        token = f"{self._token_prefix}:{next(self._counter)}"
-        try:
-            await self._wait_for_slot(token)
-        except BaseException:
-            # The script may have run before a cancellation arrived, so release the token.
-            with contextlib.suppress(aioredis.RedisError):
-                await self._release_token(token)
-            raise
+        if self._spare and not self._waiters:
+            token = self._spare.pop()
+        else:
+            token = await self._acquire_token()
         self._held.append(token)
         self._ensure_renewer()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        token = self._held.pop()
-        try:
-            await self._release_token(token)
-        except aioredis.RedisError as error:
-            # This process no longer renews the token, so it expires within the holder TTL.
-            logger.warning(
-                "Releasing Directory slot %s failed: %s; it expires on its own", token, error
-            )
+        self._pass_on(self._held.pop())
 
     async def aclose(self) -> None:
-        """Stop renewing and close the Redis connections."""
-        if self._renewer is not None:
-            self._renewer.cancel()
+        """Give back spare tokens, stop renewing and close the Redis connections."""
+        for task in (self._fetcher, self._spare_release, self._renewer):
+            if task is not None:
+                task.cancel()
+        while self._spare:
+            with contextlib.suppress(aioredis.RedisError):
+                await self._release_token(self._spare.pop())
         await self._wakeups.aclose()
         await self._redis.aclose()
 
-    async def _wait_for_slot(self, token: str) -> None:
-        # With no coroutine queued in this process, a free slot costs one script call.
-        if not self._queued and await self._try_acquire(token):
-            return
-        self._queued += 1
+    async def _acquire_token(self) -> str:
+        # With no coroutine of this process waiting, a free slot costs one script call.
+        if not self._waiters:
+            token = f"{self._token_prefix}:{next(self._counter)}"
+            try:
+                if await self._try_acquire(token):
+                    return token
+            except BaseException:
+                # The script may have run before a cancellation arrived.
+                with contextlib.suppress(aioredis.RedisError):
+                    await self._release_token(token)
+                raise
+        waiter: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        self._ensure_fetcher()
         try:
-            async with self._head_lock():
-                while True:
-                    if not self._more_free:
-                        await self._wait_for_release()
-                    if await self._try_acquire(token):
-                        return
-        finally:
-            self._queued -= 1
+            return await waiter
+        except BaseException:
+            if waiter.done() and not waiter.cancelled():
+                # A token arrived together with the cancellation: the next waiter gets it.
+                self._pass_on(waiter.result())
+            raise
+
+    def _pass_on(self, token: str) -> None:
+        """Give a token to the first waiter of this process, or keep it as a spare."""
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(token)
+                return
+        # The next create usually follows at once and takes the spare without a Redis
+        # call; a spare that lingers unused goes back to Redis for other processes.
+        self._spare.append(token)
+        if self._spare_release is None or self._spare_release.done():
+            self._spare_release = asyncio.get_running_loop().create_task(self._release_spares())
+
+    async def _release_spares(self) -> None:
+        await asyncio.sleep(self._linger)
+        while self._spare:
+            token = self._spare.pop()
+            try:
+                await self._release_token(token)
+            except aioredis.RedisError as error:
+                # This process no longer renews the token, so it expires within the TTL.
+                logger.warning(
+                    "Releasing Directory slot %s failed: %s; it expires on its own", token, error
+                )
+
+    def _ensure_fetcher(self) -> None:
+        if self._fetcher is None or self._fetcher.done():
+            self._fetcher = asyncio.get_running_loop().create_task(self._fetch_for_waiters())
+
+    async def _fetch_for_waiters(self) -> None:
+        """Take slots from Redis for this process's waiters, one at a time, while any wait."""
+        while self._has_waiters():
+            try:
+                if not self._more_free:
+                    await self._wakeups.blpop([self._wakeups_key], timeout=self._max_poll)
+                if not self._has_waiters():
+                    return
+                token = f"{self._token_prefix}:{next(self._counter)}"
+                try:
+                    acquired = await self._try_acquire(token)
+                except asyncio.CancelledError:
+                    with contextlib.suppress(aioredis.RedisError):
+                        await self._release_token(token)
+                    raise
+            except aioredis.RedisError as error:
+                logger.warning("Waiting for a Directory slot failed: %s; retrying", error)
+                await asyncio.sleep(self._max_poll)
+                continue
+            if acquired:
+                self._pass_on(token)
+
+    def _has_waiters(self) -> bool:
+        while self._waiters and self._waiters[0].done():
+            self._waiters.popleft()
+        return bool(self._waiters)
 
     async def _try_acquire(self, token: str) -> bool:
         free = await self._acquire(
@@ -267,21 +338,10 @@ class RedisCreateSlots:
         self._more_free = free > 1
         return bool(free)
 
-    async def _wait_for_release(self) -> None:
-        await self._wakeups.blpop([self._wakeups_key], timeout=self._max_poll)
-
     def _release_token(self, token: str) -> Awaitable[Any]:
         return self._release(
             keys=[self._key, self._wakeups_key], args=[token, self._limit, self._ttl_ms]
         )
-
-    def _head_lock(self) -> asyncio.Lock:
-        # An asyncio.Lock binds to the first event loop that waits on it.
-        loop = asyncio.get_running_loop()
-        if self._head_loop is not loop:
-            self._head_loop = loop
-            self._head = asyncio.Lock()
-        return self._head
 
     def _ensure_renewer(self) -> None:
         loop = asyncio.get_running_loop()
@@ -289,15 +349,16 @@ class RedisCreateSlots:
             self._renewer = loop.create_task(self._renew_while_held())
 
     async def _renew_while_held(self) -> None:
-        while self._held:
+        while self._held or self._spare:
             await asyncio.sleep(self._ttl_ms / 3000)
-            if not self._held:
+            tokens = [*self._held, *self._spare]
+            if not tokens:
                 return
             try:
-                readded = await self._renew(keys=[self._key], args=[self._ttl_ms, *self._held])
+                readded = await self._renew(keys=[self._key], args=[self._ttl_ms, *tokens])
             except aioredis.RedisError as error:
                 logger.warning(
-                    "Renewing %d Directory slots failed: %s; retrying", len(self._held), error
+                    "Renewing %d Directory slots failed: %s; retrying", len(tokens), error
                 )
                 continue
             if readded:
@@ -334,10 +395,17 @@ class RedisPacer:
         redis: an asyncio Redis client, used only from one event loop.
         namespace: prefix of the two keys.
         creates_per_minute: cap on creates a minute in all processes together; None for none.
+        pause_check: without a cap, the most seconds a create trusts the last look at the
+            shared pause.
     """
 
     def __init__(
-        self, redis: aioredis.Redis, *, namespace: str, creates_per_minute: int | None = None
+        self,
+        redis: aioredis.Redis,
+        *,
+        namespace: str,
+        creates_per_minute: int | None = None,
+        pause_check: float = 0.1,
     ) -> None:
         self._redis = redis
         self._next_slot_key = f"{namespace}:next_create"
@@ -347,6 +415,11 @@ class RedisPacer:
         self._reserve = redis.register_script(_RESERVE_CREATE)
         self._pause = redis.register_script(_PAUSE)
         self._pause_left = redis.register_script(_PAUSE_LEFT)
+        # Without a creates-per-minute cap, a create looks up the shared pause only when
+        # the last look is older than `pause_check` seconds. A pause that another process
+        # begins thus applies here up to that much later. A pause begun here applies at once.
+        self._pause_check = pause_check
+        self._unpaused_until = 0.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RedisPacer:
@@ -358,17 +431,24 @@ class RedisPacer:
         )
 
     async def acquire(self) -> None:
-        wait_ms = await self._reserve(
-            keys=[self._next_slot_key, self._paused_key], args=[self._spacing_ms]
-        )
-        if wait_ms > 0:
+        if self._spacing_ms:
+            # The reserved slot already lies after any pause that had begun.
+            wait_ms = await self._reserve(
+                keys=[self._next_slot_key, self._paused_key], args=[self._spacing_ms]
+            )
+            if wait_ms <= 0:
+                return
             await asyncio.sleep(wait_ms / 1000)
+        elif time.monotonic() < self._unpaused_until:
+            return
         # A pause that began while this create waited applies to it too.
         while (left_ms := await self._pause_left(keys=[self._paused_key])) > 0:
             await asyncio.sleep(left_ms / 1000)
+        self._unpaused_until = time.monotonic() + self._pause_check
 
     async def pause(self, seconds: float) -> None:
         await self._pause(keys=[self._paused_key], args=[max(int(seconds * 1000), 1)])
+        self._unpaused_until = 0.0
 
     async def aclose(self) -> None:
         """Close the Redis connections."""
