@@ -92,6 +92,29 @@ def test_upload_without_wait_exits_0(api: str, cli: RunCli, write_csv: WriteCsv)
     assert "hospital-bulk status" in run.stdout
 
 
+def test_suggested_command_names_the_server(api: str, cli: RunCli, write_csv: WriteCsv) -> None:
+    """A follow-up command printed for pasting reaches the same service as the upload did."""
+    path = write_csv("test3.csv", TEST3)
+
+    run = cli("upload", str(path), "--server", api)
+    follow_up = next(line for line in run.stdout.splitlines() if "hospital-bulk status" in line)
+
+    assert f"--server {api}`" in follow_up, output_of(run)
+
+
+def test_suggested_command_relies_on_environment(
+    api: str, cli: RunCli, write_csv: WriteCsv
+) -> None:
+    """With HOSPITAL_BULK_SERVER set, the pasted command finds the server there."""
+    path = write_csv("test3.csv", TEST3)
+
+    run = cli("upload", str(path), env={"HOSPITAL_BULK_SERVER": api})
+
+    assert run.returncode == 0, output_of(run)
+    assert "hospital-bulk status" in run.stdout
+    assert "--server" not in run.stdout
+
+
 def test_upload_same_key_replays_job(api: str, cli: RunCli, write_csv: WriteCsv) -> None:
     path = write_csv("test3.csv", TEST3)
 

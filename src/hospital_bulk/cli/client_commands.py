@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import os
+import shlex
 import sys
 import tempfile
 import time
@@ -123,7 +124,7 @@ def upload(
     batch is not active (the failed rows are listed), 1 on error. Without --wait, 0 once
     the service has accepted the file.
     """
-    output = Output(json_mode=json_output)
+    output = _output(json_output, server)
     idempotency_key = key or str(uuid.uuid4())
 
     def announce_retry(exc: Exception) -> None:
@@ -169,7 +170,7 @@ def status(
     Exit codes: 0 when the batch is active, 2 when the job completed but the batch is not
     active, 3 when the job has not finished (without --wait), 1 on error.
     """
-    output = Output(json_mode=json_output)
+    output = _output(json_output, server)
     with _client(server, api_key, output) as client:
         current = (
             _wait_for_job(client, output, job, interval=interval)
@@ -200,7 +201,7 @@ def activate(
     Failed rows are not part of the batch. Activating an active batch again succeeds.
     Exit codes: 0 when the batch is active, 1 on error.
     """
-    output = Output(json_mode=json_output)
+    output = _output(json_output, server)
     with _client(server, api_key, output) as client:
         body = client.activate_batch(batch)
     if output.json_mode:
@@ -222,7 +223,7 @@ def validate(
     warning. Exit codes: 0 when every row is valid, 2 when some rows have errors, 1 when
     the file cannot be loaded at all or on another error.
     """
-    output = Output(json_mode=json_output)
+    output = _output(json_output, server)
     with _client(server, api_key, output) as client:
         report = client.validate(file, column_mapping=column_mapping)
     if output.json_mode:
@@ -239,7 +240,7 @@ def jobs(
     json_output: JsonOption = False,
 ) -> None:
     """List your most recent jobs, newest first."""
-    output = Output(json_mode=json_output)
+    output = _output(json_output, server)
     with _client(server, api_key, output) as client:
         listed = client.list_jobs(limit=limit)
     if output.json_mode:
@@ -279,7 +280,7 @@ def export(
     Fix the failed rows in a spreadsheet and upload the file again. Exit codes: 0 when the
     file was written, 1 on error.
     """
-    output = Output(json_mode=json_output)
+    output = _output(json_output, server)
     with _client(server, api_key, output) as client:
         if output_path is not None and str(output_path) == "-":
             client.export_rows(job, sys.stdout.buffer, statuses=statuses or [])
@@ -290,6 +291,14 @@ def export(
         output.json({"path": str(written), "rows": rows})
     else:
         output.line(f"Wrote {counted(rows, 'row')} to {written}.")
+
+
+def _output(json_output: bool, server: str) -> Output:
+    # A suggested follow-up command names the server unless it would find it by itself.
+    implied = server in (DEFAULT_SERVER, os.environ.get("HOSPITAL_BULK_SERVER"))
+    return Output(
+        json_mode=json_output, command_options="" if implied else f" --server {shlex.quote(server)}"
+    )
 
 
 @contextmanager
@@ -311,7 +320,8 @@ def _show_accepted_only(output: Output, accepted: dict[str, Any]) -> None:
         output.json(accepted)
         return
     show_accepted(output, accepted)
-    output.line(f"Next: follow it with `hospital-bulk status {accepted['job_id']} --wait`.")
+    follow = output.command(f"status {accepted['job_id']} --wait")
+    output.line(f"Next: follow it with `{follow}`.")
 
 
 def _wait_for_job(
@@ -334,7 +344,7 @@ def _wait_for_job(
     except KeyboardInterrupt:
         output.notice(
             f"Stopped waiting. Job {job_id} goes on running on the service; follow it "
-            f"with `hospital-bulk status {job_id} --wait`."
+            f"with `{output.command(f'status {job_id} --wait')}`."
         )
         raise typer.Exit(EXIT_INTERRUPTED) from None
 

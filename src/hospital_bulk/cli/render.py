@@ -35,10 +35,13 @@ class Output:
 
     Args:
         json_mode: Print results as JSON only, for scripts.
+        command_options: Options that the follow-up commands it suggests need, such as
+            " --server http://10.0.0.5:8000".
     """
 
-    def __init__(self, *, json_mode: bool = False) -> None:
+    def __init__(self, *, json_mode: bool = False, command_options: str = "") -> None:
         self.json_mode = json_mode
+        self.command_options = command_options
         self.console = Console(highlight=False)
         self.errors = Console(stderr=True, highlight=False)
 
@@ -54,6 +57,10 @@ class Output:
         self.console.print(
             Text(text, style=style or "") if self.rich else text, markup=False, soft_wrap=True
         )
+
+    def command(self, arguments: str) -> str:
+        """Spell a follow-up command that the user can paste as it is."""
+        return f"hospital-bulk {arguments}{self.command_options}"
 
     def json(self, value: Any) -> None:
         sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
@@ -184,16 +191,16 @@ def show_job_outcome(output: Output, status: dict[str, Any]) -> None:
         return
 
     if status["result"]["batch_activated"]:
-        summary, next_step = _active_batch_outcome(status)
+        summary, next_step = _active_batch_outcome(output, status)
         output.line(summary, style="bold green")
     else:
-        summary, next_step = _inactive_batch_outcome(status)
+        summary, next_step = _inactive_batch_outcome(output, status)
         output.line(summary, style="bold yellow")
     if next_step:
         output.line(f"Next: {next_step}")
 
 
-def _active_batch_outcome(status: dict[str, Any]) -> tuple[str, str | None]:
+def _active_batch_outcome(output: Output, status: dict[str, Any]) -> tuple[str, str | None]:
     result = status["result"]
     job_id, failed = status["job_id"], result["failed_hospitals"]
     summary = (
@@ -207,12 +214,13 @@ def _active_batch_outcome(status: dict[str, Any]) -> tuple[str, str | None]:
     # A batch activated by hand after a review can still have failed rows.
     return (
         f"{summary}; {counted(failed, 'row')} failed and not part of it.",
-        f"to fix the failed rows, run `hospital-bulk export {job_id} --status failed "
-        "-o failed.csv`, correct them and upload that file.",
+        f"to fix the failed rows, run "
+        f"`{output.command(f'export {job_id} --status failed -o failed.csv')}`, correct them "
+        "and upload that file.",
     )
 
 
-def _inactive_batch_outcome(status: dict[str, Any]) -> tuple[str, str]:
+def _inactive_batch_outcome(output: Output, status: dict[str, Any]) -> tuple[str, str]:
     result = status["result"]
     job_id, batch_id = status["job_id"], result["batch_id"]
     created, failed = result["processed_hospitals"], result["failed_hospitals"]
@@ -228,15 +236,15 @@ def _inactive_batch_outcome(status: dict[str, Any]) -> tuple[str, str]:
             f"Job {job_id} completed: {created} of {counted(result['total_hospitals'], 'hospital')} "
             f"created, {failed} failed. Batch {batch_id} is not active.",
             f"review the failed rows. To activate the {counted(created, 'created hospital')} "
-            f"anyway, run `hospital-bulk activate {batch_id}`. To keep the failed rows for fixing, "
-            f"run `hospital-bulk export {job_id} --status failed -o failed.csv`.",
+            f"anyway, run `{output.command(f'activate {batch_id}')}`. To keep the failed rows for "
+            f"fixing, run `{output.command(f'export {job_id} --status failed -o failed.csv')}`.",
         )
 
     reason = result.get("activation_error") or "the activation failed"
     return (
         f"Job {job_id} completed: all {counted(created, 'hospital')} created, but batch "
         f"{batch_id} is not active: {reason}. Nothing was rolled back.",
-        f"retry the activation with `hospital-bulk activate {batch_id}`.",
+        f"retry the activation with `{output.command(f'activate {batch_id}')}`.",
     )
 
 
@@ -247,7 +255,8 @@ def show_job_progress(output: Output, status: dict[str, Any]) -> None:
         f"Job {status['job_id']} is {status['status']}: {done} of {counted(result['total_hospitals'], 'row')} "
         f"done ({status['progress_percentage']}%), batch {result['batch_id']}."
     )
-    output.line(f"Next: wait for it with `hospital-bulk status {status['job_id']} --wait`.")
+    follow = output.command(f"status {status['job_id']} --wait")
+    output.line(f"Next: wait for it with `{follow}`.")
 
 
 def show_warnings(output: Output, warnings: list[str]) -> None:
@@ -285,7 +294,7 @@ def show_validation(output: Output, report: dict[str, Any]) -> None:
 
 def show_jobs(output: Output, jobs: list[dict[str, Any]]) -> None:
     if not jobs:
-        output.line("No jobs yet. Upload a file with `hospital-bulk upload FILE --wait`.")
+        output.line(f"No jobs yet. Upload a file with `{output.command('upload FILE --wait')}`.")
         return
     if not output.rich:
         for job in jobs:
