@@ -80,9 +80,16 @@ NO_FALLBACK_POLL = 30.0
 WAKE_TIMEOUT = 10.0
 
 
-def _pacer(redis_url: str, *, creates_per_minute: int | None = None) -> RedisPacer:
+def _pacer(
+    redis_url: str, *, creates_per_minute: int | None = None, pause_check: float = 0.1
+) -> RedisPacer:
     client = aioredis.Redis.from_url(redis_url)
-    return RedisPacer(client, namespace=PACER_NAMESPACE, creates_per_minute=creates_per_minute)
+    return RedisPacer(
+        client,
+        namespace=PACER_NAMESPACE,
+        creates_per_minute=creates_per_minute,
+        pause_check=pause_check,
+    )
 
 
 def test_slots_cap_across_clients(redis_url: str) -> None:
@@ -189,9 +196,7 @@ def test_pacer_without_cap_looks_up_the_pause_once_per_window(redis_url: str) ->
     """Without a creates-per-minute cap, creates close together share one pause lookup."""
 
     async def scenario() -> int:
-        pacer = RedisPacer(
-            aioredis.Redis.from_url(redis_url), namespace=PACER_NAMESPACE, pause_check=60.0
-        )
+        pacer = _pacer(redis_url, pause_check=60.0)
         lookups = 0
         pause_left = pacer._pause_left
 
@@ -213,9 +218,7 @@ def test_own_pause_applies_at_once(redis_url: str) -> None:
     """A pause this client takes after a 429 delays its next create despite the lookup window."""
 
     async def scenario() -> float:
-        pacer = RedisPacer(
-            aioredis.Redis.from_url(redis_url), namespace=PACER_NAMESPACE, pause_check=60.0
-        )
+        pacer = _pacer(redis_url, pause_check=60.0)
         await pacer.acquire()
         await pacer.pause(0.5)
         started = time.monotonic()
