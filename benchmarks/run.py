@@ -221,7 +221,7 @@ PROGRESS_POLLS_PER_PAGE_READ = 10
 class Poller(threading.Thread):
     """Poll the status endpoint while the job runs, as a watching client does.
 
-    Every poll asks for progress only (`limit=0`), as `hospital-bulk upload --wait` and the
+    Every poll requests progress only (`limit=0`), as `hospital-bulk upload --wait` and the
     upload page do; every few polls a default request also reads the first page of rows.
     """
 

@@ -214,7 +214,7 @@ class RedisCreateSlots:
         self._fetcher: asyncio.Task[None] | None = None
         # Whether the last try left another slot free, so the fetcher tries again at once.
         self._more_free = False
-        # Tokens this process holds in Redis that no create uses; released after `linger`.
+        # Tokens this process keeps in Redis that no create uses. They go back after `linger`.
         self._spare: list[str] = []
         self._linger = linger
         self._spare_release: asyncio.Task[None] | None = None
