@@ -373,3 +373,36 @@ def test_max_rows_below_one_raises() -> None:
 def test_public_names_exported() -> None:
     for name in csv_input.__all__:
         assert hasattr(csv_input, name), name
+
+
+@pytest.mark.parametrize(
+    "cell",
+    ["CaféCaféCaféCafé", "Ñandú", "Zoë Ørsted\u2013Ålborg", "São"],
+)
+def test_short_cp1252_text_loads(cell: str) -> None:
+    """Short or repetitive accented text, which charset-normalizer finds incoherent, loads."""
+    data = f'"name","address","phone"\n"","{cell}","{cell}"\n'.encode("cp1252")
+
+    report = read_hospital_csv(data, filename="h.csv")
+
+    assert report.encoding == "cp1252"
+    assert report.rows[0].address == cell
+
+
+def test_cyrillic_is_not_read_as_cp1252() -> None:
+    data = "name,address\nБольница,Москва ул. Ленина\n".encode("cp1251")  # noqa: RUF001
+
+    with pytest.raises(csv_input.CsvFileError) as error:
+        read_hospital_csv(data, filename="h.csv")
+
+    assert "encoding" in error.value.title
+
+
+def test_repetitive_cp1252_file_loads() -> None:
+    """A file whose only text is repeated accented words, which charset-normalizer rejects."""
+    data = b'"name","address","phone"\n"","Caf\xe9Caf\xe9Caf\xe9Caf\xe9","Caf\xe9Caf\xe9Caf\xe9Caf\xe9Caf\xe9"\n'
+
+    report = read_hospital_csv(data, filename="h.csv")
+
+    assert report.encoding == "cp1252"
+    assert report.rows[0].address == "CaféCaféCaféCafé"

@@ -170,9 +170,32 @@ def _decode_as_cp1252(data: bytes) -> str | None:
     # NOTE: text in other Latin code pages also passes, so Polish Windows-1250 text
     # reads as Windows-1252 ("Łódź" becomes "£ódŸ"). The file warning names the
     # encoding so that a person can check the letters.
-    if from_bytes(data, cp_isolation=["cp1252"]).best() is None:
+    if from_bytes(data, cp_isolation=["cp1252"]).best() is None and not _reads_as_latin(text):
         return None
     return text
+
+
+#: Non-ASCII characters of Windows-1252 that Western text uses besides letters.
+_WESTERN_PUNCTUATION = frozenset("\u2018\u2019\u201c\u201d\u2013\u2014\u2026\u20ac\u2022\u00a0")
+
+
+def _reads_as_latin(text: str) -> bool:
+    """Return whether decoded text looks like a Western language with a few accents.
+
+    charset-normalizer rejects short or repetitive text ("CaféCafé") as incoherent. Text in
+    a Western language is mostly ASCII letters, so text whose non-ASCII characters are all
+    letters or typographic punctuation, and at most a third of its letters, passes too.
+    Cyrillic or Greek bytes read as Windows-1252 are nearly all non-ASCII, so they do not.
+    """
+    letters = sum(1 for char in text if char.isalpha())
+    accented = 0
+    for char in text:
+        if char.isascii():
+            continue
+        if not char.isalpha() and char not in _WESTERN_PUNCTUATION:
+            return False
+        accented += char.isalpha()
+    return 3 * accented <= letters
 
 
 def _decode_with_best_guess(data: bytes, *, filename: str) -> DecodedText:
