@@ -222,7 +222,7 @@ class Poller(threading.Thread):
     """Poll the status endpoint while the job runs, as a watching client does.
 
     Every poll requests progress only (`limit=0`), as `hospital-bulk upload --wait` and the
-    upload page do; every few polls a default request also reads the first page of rows.
+    upload page do. Every few polls, a default request also reads the first page of rows.
     """
 
     def __init__(self, api: str, job_id: str) -> None:

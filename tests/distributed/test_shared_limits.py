@@ -192,7 +192,7 @@ def test_spare_slot_goes_to_another_process(redis_url: str) -> None:
     assert asyncio.run(scenario()) == 1
 
 
-def test_pacer_without_cap_looks_up_the_pause_once_per_window(redis_url: str) -> None:
+def test_uncapped_pacer_caches_pause(redis_url: str) -> None:
     """Without a creates-per-minute cap, creates close together share one pause lookup."""
 
     async def scenario() -> int:

@@ -88,7 +88,7 @@ def test_counts_follow_resubmitted_rows_into_new_chunks(repository: JobRepositor
     assert _assert_counts_agree(repository, job_id)[RowStatus.PENDING] == 3 + 6
 
 
-def test_counts_of_a_job_whose_rows_all_failed_validation(repository: JobRepository) -> None:
+def test_counts_all_rows_invalid(repository: JobRepository) -> None:
     job_id = _new_job(repository, 3, invalid=frozenset({1, 2, 3}))
 
     assert _assert_counts_agree(repository, job_id) == {RowStatus.FAILED: 3}

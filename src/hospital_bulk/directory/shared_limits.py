@@ -283,7 +283,7 @@ class RedisCreateSlots:
                 waiter.set_result(token)
                 return
         # The next create usually follows at once and takes the spare without a Redis
-        # call; a spare that lingers unused goes back to Redis for other processes.
+        # call. A spare that stays unused goes back to Redis for other processes.
         self._spare.append(token)
         if self._spare_release is None or self._spare_release.done():
             self._spare_release = asyncio.get_running_loop().create_task(self._release_spares())

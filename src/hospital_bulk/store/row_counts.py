@@ -27,6 +27,7 @@ _COLUMNS = {
     RowStatus.CREATED_AND_ACTIVATED: _counts.c.created_and_activated,
     RowStatus.FAILED: _counts.c.failed,
 }
+_COUNT_NAMES = [column.name for column in _COLUMNS.values()]
 
 
 def start_counts(session: Session | Connection, job_id: str) -> None:
@@ -34,7 +35,7 @@ def start_counts(session: Session | Connection, job_id: str) -> None:
     totals = [func.sum(case((_rows.c.status == status.value, 1), else_=0)) for status in _COLUMNS]
     session.execute(
         insert(_counts).from_select(
-            ["job_id", "chunk", *(column.name for column in _COLUMNS.values())],
+            ["job_id", "chunk", *_COUNT_NAMES],
             select(literal(job_id), _rows.c.chunk, *totals)
             .where(_rows.c.job_id == job_id)
             .group_by(_rows.c.chunk),
@@ -47,7 +48,7 @@ def add_chunks(session: Session | Connection, job_id: str, chunks: Collection[in
     if chunks:
         session.execute(
             insert(_counts),
-            [{"job_id": job_id, "chunk": chunk, **dict.fromkeys(_names(), 0)} for chunk in chunks],
+            [{"job_id": job_id, "chunk": chunk, **dict.fromkeys(_COUNT_NAMES, 0)} for chunk in chunks],
         )
 
 
@@ -107,6 +108,3 @@ def _count_of(status: RowStatus) -> object:
         .scalar_subquery()
     )
 
-
-def _names() -> list[str]:
-    return [column.name for column in _COLUMNS.values()]
