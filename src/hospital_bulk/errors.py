@@ -6,7 +6,7 @@
     ├── IdempotencyKeyInProgress  the first request with a key is still being accepted
     ├── UploadRejected         the upload is not acceptable (size, key, batch cap)
     ├── ActivationFailed       the Directory did not activate a batch
-    └── DirectoryError         (in hospital_bulk.directory.errors) the upstream failed
+    └── DirectoryUnavailable   the Directory did not answer a request that had to succeed
 
 CSV problems are `hospital_bulk.csv_input.CsvFileError`. The API turns each of these into
 an RFC 9457 problem response in one exception handler.
@@ -85,3 +85,10 @@ class ActivationFailed(HospitalBulkError):
     ) -> None:
         super().__init__(detail, fix=fix, extensions=extensions)
         self.status_code = status_code
+
+
+class DirectoryUnavailable(HospitalBulkError):
+    """Raised when the Directory did not answer a read, such as a batch listing, after retries."""
+
+    status_code = 502
+    title = "Directory unavailable"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 
-from tests.support import batch_listing, csv_rows, run_job, set_faults
+from tests.support import batch_listing, csv_rows, free_port, run_job, set_faults, upload
 
 
 def _names(listing: list[dict]) -> Counter[str]:
@@ -141,3 +141,20 @@ def test_wiped_directory_named_by_status(start_service: Callable[..., str], dire
     assert before["message"] is None
     assert after["missing_rows"] == [1, 2]
     assert "no longer has 2 of the 2" in after["message"]
+
+
+def test_verify_unreachable_directory_502(start_service: Callable[..., str]) -> None:
+    """A status check against a Directory that does not answer is a 502 problem, not a 500."""
+    import httpx
+
+    api = start_service(directory_url=f"http://127.0.0.1:{free_port()}", directory_retry_attempts=1)
+    accepted = upload(api, csv_rows(2))
+    assert accepted.status_code == 202, accepted.text
+
+    response = httpx.get(
+        f"{api}/api/v1/hospitals/status/{accepted.json()['job_id']}", params={"verify": "true"}
+    )
+
+    assert response.status_code == 502
+    assert response.headers["content-type"] == "application/problem+json"
+    assert f"did not list batch {accepted.json()['batch_id']}" in response.json()["detail"]
