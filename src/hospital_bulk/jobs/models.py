@@ -23,7 +23,8 @@ class NewJob:
     file_report: dict[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen, for the same reason as `HospitalRow`: an upload builds one per record.
+@dataclass(slots=True)
 class NewRow:
     row: int
     name: str

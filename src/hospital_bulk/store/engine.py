@@ -5,21 +5,33 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import orjson
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 
 
 def create_store_engine(url: str) -> Engine:
     """Create the engine for `url`, with SQLite tuned for one writer and many readers."""
+    # JSON columns (file reports, row warnings and source cells) go through orjson,
+    # which is faster than the json module.
+    json_options = {"json_serializer": _dump_json, "json_deserializer": orjson.loads}
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        return create_engine(
+            url, pool_pre_ping=True, pool_size=10, max_overflow=20, **json_options
+        )
 
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+    engine = create_engine(
+        url, connect_args={"timeout": 30, "check_same_thread": False}, **json_options
+    )
     event.listen(engine, "connect", _configure_sqlite)
     return engine
+
+
+def _dump_json(value: Any) -> str:
+    return orjson.dumps(value).decode()
 
 
 def _configure_sqlite(connection: Any, _record: Any) -> None:

@@ -3,12 +3,24 @@
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Engine, and_, bindparam, exists, func, insert, or_, select, update
+import orjson
+from sqlalchemy import (
+    Connection,
+    Engine,
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -29,6 +41,8 @@ from hospital_bulk.store.idempotency import IdempotencyKeys
 from hospital_bulk.store.tables import ChunkRecord, JobRecord, RowRecord
 
 _INSERT_BATCH = 1000
+_PENDING = RowStatus.PENDING.value
+_FAILED = RowStatus.FAILED.value
 
 
 def utcnow() -> datetime:
@@ -124,28 +138,27 @@ class JobRepository:
         session.add(record)
         session.flush()
 
-        # Rows are read and inserted one batch at a time, so only one batch is held.
+        connection = session.connection()
         planner = _ChunkPlanner(chunk_size)
-        total_rows = 0
-        remaining = iter(rows)
-        while batch := list(islice(remaining, _INSERT_BATCH)):
-            values = [
-                {
-                    "job_id": job.id,
-                    "row": row.row,
-                    "chunk": planner.assign(row),
-                    "name": row.name,
-                    "address": row.address,
-                    "phone": row.phone,
-                    "status": RowStatus.FAILED if row.error_message else RowStatus.PENDING,
-                    "error_message": row.error_message,
-                    "warnings": list(row.warnings) or None,
-                    "source": row.source,
-                }
-                for row in batch
-            ]
-            session.execute(insert(RowRecord), values)
-            total_rows += len(batch)
+        values = (
+            (
+                job.id,
+                row.row,
+                planner.assign(row),
+                row.name,
+                row.address,
+                row.phone,
+                _FAILED if row.error_message else _PENDING,
+                row.error_message,
+                _json_text(list(row.warnings) or None),
+                _json_text(row.source),
+            )
+            for row in rows
+        )
+        if connection.dialect.name == "postgresql":
+            total_rows = _copy_rows(connection, values)
+        else:
+            total_rows = _insert_rows(connection, values)
 
         if planner.ranges:
             session.execute(
@@ -622,6 +635,65 @@ class JobRepository:
                 )
             ).all()
         return [ChunkRef(job_id=c.job_id, chunk=c.chunk) for c in chunks], list(jobs)
+
+
+#: The columns of job_rows that a new row fills, in the order of the values written.
+_NEW_ROW_COLUMNS = (
+    "job_id",
+    "row",
+    "chunk",
+    "name",
+    "address",
+    "phone",
+    "status",
+    "error_message",
+    "warnings",
+    "source",
+)
+
+
+def _insert_rows(connection: Connection, rows: Iterator[tuple[Any, ...]]) -> int:
+    """Insert new rows with the driver's executemany, one batch at a time; return the count.
+
+    SQLAlchemy's per-row parameter processing took about a third of the insert's time,
+    so the rows go to the driver as tuples, with their JSON columns already encoded.
+    """
+    statement = (
+        f"INSERT INTO job_rows ({', '.join(_NEW_ROW_COLUMNS)}) "
+        f"VALUES ({', '.join('?' * len(_NEW_ROW_COLUMNS))})"
+    )
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    count = 0
+    try:
+        # Only one batch is held, so memory stays flat in the number of rows.
+        while batch := list(islice(rows, _INSERT_BATCH)):
+            cursor.executemany(statement, batch)
+            count += len(batch)
+    finally:
+        cursor.close()
+    return count
+
+
+def _copy_rows(connection: Connection, rows: Iterator[tuple[Any, ...]]) -> int:
+    """Insert new rows with one PostgreSQL COPY; return the count.
+
+    The server stores the rows while the caller reads the next ones from the file, so
+    parsing and storing overlap for the whole file.
+    """
+    statement = f"COPY job_rows ({', '.join(_NEW_ROW_COLUMNS)}) FROM STDIN"
+    driver_connection = connection.connection.driver_connection
+    assert driver_connection is not None
+    count = 0
+    with driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
+        for values in rows:
+            copy.write_row(values)
+            count += 1
+    return count
+
+
+def _json_text(value: Any) -> str | None:
+    # The JSON columns store SQL NULL for None, as `JSON(none_as_null=True)` does.
+    return None if value is None else orjson.dumps(value).decode()
 
 
 class _ChunkPlanner:
