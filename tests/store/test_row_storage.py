@@ -5,7 +5,9 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
-from hospital_bulk.jobs.models import NewJob, NewRow
+import orjson
+
+from hospital_bulk.jobs.models import NewJob, NewRow, RowOutcome
 from hospital_bulk.jobs.states import RowStatus
 from hospital_bulk.store.engine import create_store_engine
 from hospital_bulk.store.migrate import upgrade_database
@@ -56,9 +58,53 @@ def check_rows_round_trip(repository: JobRepository) -> None:
     ]
     assert repository.row_progress(job.id) == {RowStatus.PENDING: 3, RowStatus.FAILED: 1}
 
+    page, count = repository.row_outcomes_json(job.id, offset=1, limit=2)
+    assert count == 2
+    assert [item["row"] for item in orjson.loads(page)] == [2, 3]
+    assert orjson.loads(page)[0]["name"] == AWKWARD
+
+    failed, count = repository.row_outcomes_json(job.id, statuses=[RowStatus.FAILED])
+    assert count == 1
+    assert orjson.loads(failed) == [
+        {
+            "row": 3,
+            "hospital_id": None,
+            "name": "",
+            "status": "failed",
+            "error_message": ROWS[2].error_message,
+            "warnings": ["first warning", AWKWARD],
+        }
+    ]
+
+    empty, count = repository.row_outcomes_json(job.id, offset=10)
+    assert (empty, count) == (b"[]", 0)
+
+
+def check_page_order(repository: JobRepository) -> None:
+    job = NewJob(
+        id=str(uuid.uuid4()), batch_id=str(uuid.uuid4()), filename="f.csv", fingerprint="x"
+    )
+    rows = [NewRow(row=row, name=f"H{row}", address="A", phone=None) for row in range(1, 3001)]
+    repository.create_job(job, rows, chunk_size=7)
+    repository.record_outcomes(
+        job.id, [RowOutcome(row, RowStatus.CREATED, hospital_id=row) for row in range(3000, 0, -3)]
+    )
+
+    page, count = repository.row_outcomes_json(job.id, offset=5, limit=2000)
+
+    assert count == 2000
+    assert [item["row"] for item in orjson.loads(page)] == list(range(6, 2006))
+
 
 def test_sqlite_rows_round_trip(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'jobs.sqlite3'}"
     upgrade_database(url)
 
     check_rows_round_trip(JobRepository(create_store_engine(url)))
+
+
+def test_sqlite_page_in_row_order(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'jobs.sqlite3'}"
+    upgrade_database(url)
+
+    check_page_order(JobRepository(create_store_engine(url)))

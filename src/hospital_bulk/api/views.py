@@ -23,22 +23,24 @@ def progress_percentage(job: Job, counts: dict[RowStatus, int]) -> int:
 def job_status_body(
     job: Job,
     counts: dict[RowStatus, int],
-    rows: list[dict[str, Any]],
+    hospitals: Any,
     *,
+    returned: int,
     offset: int,
     limit: int,
     status_filter: RowStatus | None = None,
 ) -> dict[str, Any]:
-    """Build the status response as JSON-ready data, with `rows` from `list_row_outcomes`.
+    """Build the status response as JSON-ready data around a page of `returned` rows.
 
     The envelope goes through the pydantic model. The rows (up to thousands a poll) do not,
-    because the query that reads them fixes their shape.
+    because the query that reads them fixes their shape: `hospitals` is the JSON array
+    from `row_outcomes_json`, wrapped in an `orjson.Fragment`.
     """
     envelope = _status_envelope(
-        job, counts, offset=offset, limit=limit, returned=len(rows), status_filter=status_filter
+        job, counts, offset=offset, limit=limit, returned=returned, status_filter=status_filter
     )
     body = envelope.model_dump(mode="json")
-    body["result"]["hospitals"] = rows
+    body["result"]["hospitals"] = hospitals
     return body
 
 

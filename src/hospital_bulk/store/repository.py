@@ -12,8 +12,10 @@ import orjson
 from sqlalchemy import (
     Connection,
     Engine,
+    Text,
     and_,
     bindparam,
+    cast,
     exists,
     func,
     insert,
@@ -21,6 +23,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -370,49 +373,37 @@ class JobRepository:
             query = query.order_by(RowRecord.row).offset(offset).limit(limit)
             return [_row_from_record(record) for record in session.scalars(query)]
 
-    def list_row_outcomes(
+    def row_outcomes_json(
         self,
         job_id: str,
         *,
         offset: int = 0,
         limit: int | None = None,
         statuses: Iterable[RowStatus] | None = None,
-    ) -> list[dict[str, Any]]:
-        """Rows as the status endpoint shows them, read without building ORM objects.
+    ) -> tuple[bytes, int]:
+        """Return a page of rows as the status endpoint shows them: a JSON array and its length.
 
-        The status endpoint is polled while a job runs, so this path reads only the
-        columns it shows and returns plain dicts ready for JSON.
+        The database builds the JSON, because the status endpoint is polled while a job
+        runs. Built in Python, a page of 6,000 rows took about 40 ms of CPU in the process
+        that also sends the creates, and the database does it without holding the GIL.
         """
-        # TODO: build the page's JSON in the database (json_group_array in SQLite,
-        # json_agg in PostgreSQL). A page of 6,000 rows costs 100 to 300 ms of CPU on a
-        # 2-core host, so a client that polls it every 0.25 s slows the creates sent by
-        # the same process.
-        columns = (
-            RowRecord.row,
-            RowRecord.hospital_id,
-            RowRecord.name,
-            RowRecord.status,
-            RowRecord.error_message,
-            RowRecord.warnings,
-        )
-        query = select(*columns).where(RowRecord.job_id == job_id)
+        rows = RowRecord.__table__
+        query = select(
+            rows.c.row,
+            rows.c.hospital_id,
+            rows.c.name,
+            rows.c.status,
+            rows.c.error_message,
+            rows.c.warnings,
+        ).where(rows.c.job_id == job_id)
         if statuses is not None:
-            query = query.where(RowRecord.status.in_(list(statuses)))
-        query = query.order_by(RowRecord.row).offset(offset).limit(limit)
+            query = query.where(rows.c.status.in_([status.value for status in statuses]))
+        page = query.order_by(rows.c.row).offset(offset).limit(limit).subquery()
         with self.engine.connect() as connection:
-            return [
-                {
-                    "row": row,
-                    "hospital_id": hospital_id,
-                    "name": name,
-                    "status": status,
-                    "error_message": error_message,
-                    "warnings": warnings,
-                }
-                for row, hospital_id, name, status, error_message, warnings in connection.execute(
-                    query
-                )
-            ]
+            array, count = connection.execute(
+                select(_json_array(connection.dialect.name, page), func.count()).select_from(page)
+            ).one()
+        return (array or "[]").encode(), int(count)
 
     def pending_rows(self, job_id: str, chunk: int) -> list[RowTodo]:
         with self._sessions() as session:
@@ -740,6 +731,33 @@ def _chunk_lookup(chunks: list[tuple[int, int]]) -> Any:
         return max(bisect_right(firsts, row) - 1, 0)
 
     return chunk_of
+
+
+def _json_array(dialect: str, page: Any) -> Any:
+    """Build the SQL expression that aggregates `page` into a JSON array of row objects."""
+    if dialect == "postgresql":
+        fields = func.json_build_object(
+            "row", page.c.row,
+            "hospital_id", page.c.hospital_id,
+            "name", page.c.name,
+            "status", page.c.status,
+            "error_message", page.c.error_message,
+            "warnings", page.c.warnings,
+        )
+        # As text, so that the driver does not parse the JSON into Python objects.
+        return cast(func.json_agg(aggregate_order_by(fields, page.c.row)), Text)
+    # NOTE: SQLite before 3.44 has no ORDER BY inside an aggregate. It aggregates the
+    # rows in the order the ordered subquery yields them, which its documentation does
+    # not promise, so a test checks the order of a page.
+    fields = func.json_object(
+        "row", page.c.row,
+        "hospital_id", page.c.hospital_id,
+        "name", page.c.name,
+        "status", page.c.status,
+        "error_message", page.c.error_message,
+        "warnings", func.json(page.c.warnings),
+    )
+    return func.json_group_array(fields)
 
 
 def _activate_rows(session: Session, job_id: str) -> None:

@@ -45,12 +45,20 @@ async def read_job_status(
         job = repository.get_job(job_id, owner=owner)
         counts = repository.row_progress(job_id)
         statuses = [status] if status else None
-        rows = (
-            repository.list_row_outcomes(job_id, offset=offset, limit=limit, statuses=statuses)
+        hospitals, returned = (
+            repository.row_outcomes_json(job_id, offset=offset, limit=limit, statuses=statuses)
             if limit
-            else []
+            else (b"[]", 0)
         )
-        return job_status_body(job, counts, rows, offset=offset, limit=limit, status_filter=status)
+        return job_status_body(
+            job,
+            counts,
+            orjson.Fragment(hospitals),
+            returned=returned,
+            offset=offset,
+            limit=limit,
+            status_filter=status,
+        )
 
     body = await asyncio.to_thread(read)
     if verify:
@@ -61,9 +69,8 @@ async def read_job_status(
             "inactive_rows": list(check.inactive_rows),
             "message": check.message,
         }
-    # orjson encodes a page of 10,000 rows in about 2 ms, where json takes about 30 ms on
-    # the same host. The encoding runs in a worker thread, off the event loop of the creates.
-    content = await asyncio.to_thread(orjson.dumps, body)
+    # The page of rows is JSON already, so orjson only wraps the envelope around it.
+    content = orjson.dumps(body)
     return Response(content, media_type="application/json")
 
 
