@@ -24,6 +24,7 @@ import itertools
 import json
 import os
 import platform
+import shutil
 import signal
 import socket
 import subprocess
@@ -90,6 +91,24 @@ def process_tree(pid: int) -> list[int]:
             children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
             pending.extend(int(child) for child in children)
     return result
+
+
+#: Where each run's process logs are copied, or None to drop them with the run.
+LOG_DIR: Path | None = None
+
+
+@contextlib.contextmanager
+def run_scratch(name: str) -> Iterator[Path]:
+    """Yield a scratch directory for one run, and keep its logs in LOG_DIR when set."""
+    with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
+        try:
+            yield Path(scratch)
+        finally:
+            if LOG_DIR is not None:
+                kept = LOG_DIR / "-".join(name.replace(",", "").split())
+                kept.mkdir(parents=True, exist_ok=True)
+                for log in Path(scratch).glob("*.log"):
+                    shutil.copy(log, kept / log.name)
 
 
 class Stack:
@@ -292,8 +311,8 @@ def run_shape(rows: int, *, latency_ms: int, concurrency: int, workers: int) -> 
     name = (
         "embedded" if workers == 0 else f"distributed, {workers} worker{'s' if workers > 1 else ''}"
     )
-    with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
-        stack = Stack(Path(scratch))
+    with run_scratch(f"{name} {rows}") as scratch:
+        stack = Stack(scratch)
         try:
             with (
                 directory(stack, latency_ms=latency_ms) as directory_url,
@@ -313,8 +332,8 @@ def run_shape(rows: int, *, latency_ms: int, concurrency: int, workers: int) -> 
 
 
 def run_baseline(rows: int, *, latency_ms: int, concurrency: int) -> dict[str, float]:
-    with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
-        stack = Stack(Path(scratch))
+    with run_scratch(f"baseline {rows}") as scratch:
+        stack = Stack(scratch)
         try:
             with directory(stack, latency_ms=latency_ms) as directory_url:
                 output = subprocess.run(
@@ -336,8 +355,8 @@ def run_baseline(rows: int, *, latency_ms: int, concurrency: int) -> dict[str, f
 
 def run_public_profile() -> RunResult:
     """Run a 20-row file against the public profile: batch cap 20, rate limits, 5 s a create."""
-    with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
-        stack = Stack(Path(scratch))
+    with run_scratch("public profile") as scratch:
+        stack = Stack(scratch)
         try:
             with directory(stack, latency_ms=5000, profile="public") as directory_url:
                 api = start_service(
@@ -355,8 +374,8 @@ def run_public_profile() -> RunResult:
 
 def run_rate_limited(creates_per_minute: int, rows: int) -> RunResult:
     """Run a job against a Directory limited to R creates a minute, with the same client cap."""
-    with tempfile.TemporaryDirectory(prefix="bench-") as scratch:
-        stack = Stack(Path(scratch))
+    with run_scratch(f"rate limited {creates_per_minute}") as scratch:
+        stack = Stack(scratch)
         try:
             with directory(
                 stack, latency_ms=50, create_rate_per_minute=creates_per_minute
@@ -470,10 +489,15 @@ def main() -> None:
     parser.add_argument("--skip-public", action="store_true", help="Skip the public-profile run.")
     parser.add_argument("--smoke", action="store_true", help="One small run per shape, for CI.")
     parser.add_argument(
+        "--logs", type=Path, help="Keep each run's process logs in a folder of this folder."
+    )
+    parser.add_argument(
         "--output", default=str(ROOT / "BENCHMARKS.md"), help="Results page, or - for stdout."
     )
     args = parser.parse_args()
 
+    global LOG_DIR
+    LOG_DIR = args.logs
     sizes = [int(size) for size in args.sizes.split(",")]
     worker_counts = [int(count) for count in args.workers.split(",")]
     if args.smoke:
