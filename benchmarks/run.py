@@ -93,7 +93,7 @@ def process_tree(pid: int) -> list[int]:
     return result
 
 
-#: Where each run's process logs are copied, or None to drop them with the run.
+#: Folder that keeps a copy of each run's process logs, or None to drop them with the run.
 LOG_DIR: Path | None = None
 
 
@@ -105,10 +105,10 @@ def run_scratch(name: str) -> Iterator[Path]:
             yield Path(scratch)
         finally:
             if LOG_DIR is not None:
-                kept = LOG_DIR / "-".join(name.replace(",", "").split())
-                kept.mkdir(parents=True, exist_ok=True)
+                run_logs = LOG_DIR / "-".join(name.replace(",", "").split())
+                run_logs.mkdir(parents=True, exist_ok=True)
                 for log in Path(scratch).glob("*.log"):
-                    shutil.copy(log, kept / log.name)
+                    shutil.copy(log, run_logs / log.name)
 
 
 class Stack:
@@ -489,7 +489,7 @@ def main() -> None:
     parser.add_argument("--skip-public", action="store_true", help="Skip the public-profile run.")
     parser.add_argument("--smoke", action="store_true", help="One small run per shape, for CI.")
     parser.add_argument(
-        "--logs", type=Path, help="Keep each run's process logs in a folder of this folder."
+        "--logs", type=Path, help="Folder that keeps each run's process logs, one subfolder per run."
     )
     parser.add_argument(
         "--output", default=str(ROOT / "BENCHMARKS.md"), help="Results page, or - for stdout."

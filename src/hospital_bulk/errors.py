@@ -88,7 +88,7 @@ class ActivationFailed(HospitalBulkError):
 
 
 class DirectoryUnavailable(HospitalBulkError):
-    """Raised when the Directory did not answer a read, such as a batch listing, after retries."""
+    """Raised when a Directory read, such as a batch listing, failed after retries."""
 
     status_code = 502
     title = "Directory unavailable"

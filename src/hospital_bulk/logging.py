@@ -61,8 +61,6 @@ def configure_logging(*, level: str = "INFO", json_output: bool = False) -> None
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # One line per Directory request is too much at INFO for jobs of thousands of rows.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     access = logging.getLogger("uvicorn.access")
     access.filters[:] = [f for f in access.filters if not isinstance(f, _SkipBundledDirectoryAccess)]
     access.addFilter(_SkipBundledDirectoryAccess())
