@@ -735,29 +735,25 @@ def _chunk_lookup(chunks: list[tuple[int, int]]) -> Any:
 
 def _json_array(dialect: str, page: Any) -> Any:
     """Build the SQL expression that aggregates `page` into a JSON array of row objects."""
+    # SQLite stores JSON as text, so json() embeds the warnings as an array, not a string.
+    warnings = page.c.warnings if dialect == "postgresql" else func.json(page.c.warnings)
+    fields = (
+        ("row", page.c.row),
+        ("hospital_id", page.c.hospital_id),
+        ("name", page.c.name),
+        ("status", page.c.status),
+        ("error_message", page.c.error_message),
+        ("warnings", warnings),
+    )
+    arguments = [part for field in fields for part in field]
     if dialect == "postgresql":
-        fields = func.json_build_object(
-            "row", page.c.row,
-            "hospital_id", page.c.hospital_id,
-            "name", page.c.name,
-            "status", page.c.status,
-            "error_message", page.c.error_message,
-            "warnings", page.c.warnings,
-        )
+        row_object = func.json_build_object(*arguments)
         # As text, so that the driver does not parse the JSON into Python objects.
-        return cast(func.json_agg(aggregate_order_by(fields, page.c.row)), Text)
+        return cast(func.json_agg(aggregate_order_by(row_object, page.c.row)), Text)
     # NOTE: SQLite before 3.44 has no ORDER BY inside an aggregate. It aggregates the
     # rows in the order the ordered subquery yields them, which its documentation does
     # not promise, so a test checks the order of a page.
-    fields = func.json_object(
-        "row", page.c.row,
-        "hospital_id", page.c.hospital_id,
-        "name", page.c.name,
-        "status", page.c.status,
-        "error_message", page.c.error_message,
-        "warnings", func.json(page.c.warnings),
-    )
-    return func.json_group_array(fields)
+    return func.json_group_array(func.json_object(*arguments))
 
 
 def _activate_rows(session: Session, job_id: str) -> None:
