@@ -1,8 +1,8 @@
 """How the Directory client sorts failures: not sent, maybe stored, or a plain response.
 
-A create that may have been stored must come back `Unknown`, never be resent; a create
-that certainly did not reach the Directory is retried and then `Rejected`. The servers
-here are real sockets on 127.0.0.1 that fail the way a crashed or cut-off Directory does.
+A create that may have been stored must come back `Unknown` and is never resent. A create
+that certainly did not reach the Directory is retried, then `Rejected`. The servers here
+are real sockets on 127.0.0.1 that fail the way a crashed or cut-off Directory does.
 """
 
 from __future__ import annotations

@@ -144,7 +144,7 @@ def test_wiped_directory_named_by_status(start_service: Callable[..., str], dire
 
 
 def test_verify_unreachable_directory_502(start_service: Callable[..., str]) -> None:
-    """A status check against a Directory that does not answer is a 502 problem, not a 500."""
+    """A status check against an unreachable Directory returns a 502 problem, not a 500."""
     import httpx
 
     api = start_service(directory_url=f"http://127.0.0.1:{free_port()}", directory_retry_attempts=1)
