@@ -14,7 +14,7 @@ def create_store_engine(url: str) -> Engine:
     """Create the engine for `url`, with SQLite tuned for one writer and many readers."""
     # JSON columns (file reports, row warnings and source cells) go through orjson,
     # which is faster than the json module.
-    json_options = {"json_serializer": _dump_json, "json_deserializer": orjson.loads}
+    json_options = {"json_serializer": dump_json, "json_deserializer": orjson.loads}
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(
@@ -30,7 +30,8 @@ def create_store_engine(url: str) -> Engine:
     return engine
 
 
-def _dump_json(value: Any) -> str:
+def dump_json(value: Any) -> str:
+    """Encode a JSON column's value as the text the store keeps."""
     return orjson.dumps(value).decode()
 
 

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from itertools import islice
 from typing import Any
 
-import orjson
 from sqlalchemy import (
     Connection,
     Engine,
@@ -40,6 +39,7 @@ from hospital_bulk.jobs.models import (
 )
 from hospital_bulk.jobs.states import ChunkStatus, JobStatus, RowStatus
 from hospital_bulk.store import row_counts
+from hospital_bulk.store.engine import dump_json
 from hospital_bulk.store.idempotency import IdempotencyKeys
 from hospital_bulk.store.tables import ChunkRecord, JobRecord, RowRecord
 
@@ -684,7 +684,7 @@ def _copy_rows(connection: Connection, rows: Iterator[tuple[Any, ...]]) -> int:
 
 def _json_text(value: Any) -> str | None:
     # The JSON columns store SQL NULL for None, as `JSON(none_as_null=True)` does.
-    return None if value is None else orjson.dumps(value).decode()
+    return None if value is None else dump_json(value)
 
 
 class _ChunkPlanner:
