@@ -12,9 +12,13 @@ import time
 from typing import Any
 
 import pytest
+import redis
 import redis.asyncio as aioredis
 
-from hospital_bulk.directory.shared_limits import RedisCreateSlots, RedisPacer
+from hospital_bulk.config import Settings
+from hospital_bulk.directory.shared_limits import RedisCreateSlots, RedisPacer, limits_namespace
+from hospital_bulk.workers.celery_app import create_celery_app
+from hospital_bulk.workers.tasks import WorkerRuntime
 
 pytestmark = pytest.mark.distributed
 
@@ -416,3 +420,34 @@ def test_limits_redis_url_beside_rabbitmq() -> None:
     assert limits_redis_url(with_redis) == "redis://127.0.0.1:6379/3"
     with pytest.raises(ValueError, match="HOSPITAL_BULK_LIMITS_REDIS_URL"):
         limits_redis_url(without)
+
+
+def test_worker_task_returns_spare_slots(migrated_database: str, redis_url: str) -> None:
+    """A slot a task kept as a spare is free in Redis as soon as the task ends.
+
+    The worker's event loop stops between tasks. A spare still waiting there for its
+    delayed release would stay taken until its holder TTL ran out, so the chunks of
+    other processes would get fewer slots.
+    """
+    settings = Settings(
+        database_url=migrated_database,
+        broker_url=redis_url,
+        directory_url="http://127.0.0.1:9",
+        concurrency=5,
+    )
+    runtime = WorkerRuntime(settings, create_celery_app(settings))
+    key = f"{limits_namespace(settings)}:create_slots"
+    observer = redis.Redis.from_url(redis_url)
+
+    async def one_create() -> None:
+        async with runtime.context.slots:
+            pass
+
+    try:
+        runtime.run(one_create())
+        held_after_task = observer.zcard(key)
+    finally:
+        runtime.close()
+        observer.close()
+
+    assert held_after_task == 0

@@ -164,7 +164,8 @@ class RedisCreateSlots:
     next coroutine of this process that waits, or keeps it as a spare that the next create
     takes, so a busy process makes no Redis call per create. Spares left unused for
     `linger` seconds go back to Redis, so other processes get the slots once this
-    process's work runs out, at the latest at the end of its chunk.
+    process's work runs out. A process whose event loop stops between tasks calls
+    `release_spares` first: a lingering release waits for the loop to run again.
 
     While a coroutine of this process waits, one task (the fetcher) asks Redis for slots
     on behalf of all of them, and they get slots in FIFO order. Each release to Redis
@@ -241,14 +242,29 @@ class RedisCreateSlots:
     async def __aexit__(self, *exc: object) -> None:
         self._pass_on(self._held.pop())
 
+    async def release_spares(self) -> None:
+        """Give back every spare token now, without waiting for `linger` to pass.
+
+        Call it before the event loop stops, for example at the end of each task in a
+        worker whose loop runs only while a task runs. A spare left behind stays taken in
+        Redis, and unused, until its holder TTL runs out.
+        """
+        while self._spare:
+            token = self._spare.pop()
+            try:
+                await self._release_token(token)
+            except aioredis.RedisError as error:
+                # This process no longer renews the token, so it expires within the TTL.
+                logger.warning(
+                    "Releasing Directory slot %s failed: %s; it expires on its own", token, error
+                )
+
     async def aclose(self) -> None:
         """Give back spare tokens, stop renewing and close the Redis connections."""
         for task in (self._fetcher, self._spare_release, self._renewer):
             if task is not None:
                 task.cancel()
-        while self._spare:
-            with contextlib.suppress(aioredis.RedisError):
-                await self._release_token(self._spare.pop())
+        await self.release_spares()
         await self._wakeups.aclose()
         await self._redis.aclose()
 
@@ -290,15 +306,7 @@ class RedisCreateSlots:
 
     async def _release_spares(self) -> None:
         await asyncio.sleep(self._linger)
-        while self._spare:
-            token = self._spare.pop()
-            try:
-                await self._release_token(token)
-            except aioredis.RedisError as error:
-                # This process no longer renews the token, so it expires within the TTL.
-                logger.warning(
-                    "Releasing Directory slot %s failed: %s; it expires on its own", token, error
-                )
+        await self.release_spares()
 
     def _ensure_fetcher(self) -> None:
         if self._fetcher is None or self._fetcher.done():

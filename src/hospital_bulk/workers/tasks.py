@@ -15,9 +15,9 @@ from typing import Any
 
 from celery import Celery
 
-from hospital_bulk.api.app import build_create_slots, build_directory_client
+from hospital_bulk.api.app import build_directory_client
 from hospital_bulk.config import Settings
-from hospital_bulk.directory.shared_limits import close_shared_limits
+from hospital_bulk.directory.shared_limits import RedisCreateSlots, close_shared_limits
 from hospital_bulk.jobs.activation import finalize_job
 from hospital_bulk.jobs.context import PipelineContext
 from hospital_bulk.jobs.pipeline import LeaseLost, process_chunk
@@ -42,18 +42,29 @@ class WorkerRuntime:
 
     def __init__(self, settings: Settings, app: Celery) -> None:
         self.engine = create_store_engine(settings.job_store_url)
+        self.slots = RedisCreateSlots.from_settings(settings)
         self.context = PipelineContext(
             settings=settings,
             repository=JobRepository(self.engine),
             client=build_directory_client(settings),
-            slots=build_create_slots(settings),
+            slots=self.slots,
         )
         self.dispatcher = TaskDispatcher.from_settings(app, settings)
         self._runner = asyncio.Runner()
 
     def run(self, coroutine: Coroutine[Any, Any, None]) -> None:
-        """Run the coroutine to the end on this process's event loop."""
-        self._runner.run(coroutine)
+        """Run the coroutine to the end on this process's event loop.
+
+        The loop stops between tasks, so the Directory slots this process keeps as spares
+        go back to Redis before the task ends, for the chunks that other processes run.
+        """
+        self._runner.run(self._run_then_release(coroutine))
+
+    async def _run_then_release(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        try:
+            await coroutine
+        finally:
+            await self.slots.release_spares()
 
     def close(self) -> None:
         with self._runner:
@@ -63,7 +74,7 @@ class WorkerRuntime:
 
     async def _close_connections(self) -> None:
         await self.context.client.aclose()
-        await close_shared_limits(self.context.slots, self.context.client.pacer)
+        await close_shared_limits(self.slots, self.context.client.pacer)
 
 
 _runtime: WorkerRuntime | None = None
