@@ -95,6 +95,8 @@ def process_tree(pid: int) -> list[int]:
 
 #: Folder that keeps a copy of each run's process logs, or None to drop them with the run.
 LOG_DIR: Path | None = None
+#: Rows per chunk in the distributed shape, or None for the service's default.
+CHUNK_SIZE: int | None = None
 
 
 @contextlib.contextmanager
@@ -211,7 +213,8 @@ def start_service(
         assert database_url is not None
         env["HOSPITAL_BULK_DATABASE_URL"] = database_url
         env["HOSPITAL_BULK_BROKER_URL"] = f"redis://127.0.0.1:6379/{14}"
-        env["HOSPITAL_BULK_CHUNK_SIZE"] = "500"
+        if CHUNK_SIZE is not None:
+            env["HOSPITAL_BULK_CHUNK_SIZE"] = str(CHUNK_SIZE)
         stack.env.update(env)
         subprocess.run(
             [str(BIN / "hospital-bulk"), "db", "upgrade"],
@@ -492,12 +495,18 @@ def main() -> None:
         "--logs", type=Path, help="Folder that keeps each run's process logs, one subfolder per run."
     )
     parser.add_argument(
+        "--chunk-size",
+        type=int,
+        help="HOSPITAL_BULK_CHUNK_SIZE for the distributed shape; the service's default when unset.",
+    )
+    parser.add_argument(
         "--output", default=str(ROOT / "BENCHMARKS.md"), help="Results page, or - for stdout."
     )
     args = parser.parse_args()
 
-    global LOG_DIR
+    global LOG_DIR, CHUNK_SIZE
     LOG_DIR = args.logs
+    CHUNK_SIZE = args.chunk_size
     sizes = [int(size) for size in args.sizes.split(",")]
     worker_counts = [int(count) for count in args.workers.split(",")]
     if args.smoke:

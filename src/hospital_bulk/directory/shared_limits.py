@@ -180,7 +180,8 @@ class RedisCreateSlots:
         holder_ttl: seconds a token lives without renewal.
         max_poll: maximum seconds the fetcher blocks before it tries again without a
             wake-up. Slots that free by expiry push no marker, so this is how late they
-            are noticed.
+            are noticed. Every release pushes one, so a longer wait costs no throughput,
+            and each try costs every waiting process two Redis calls.
         linger: seconds a spare token stays with this process before it goes back.
     """
 
@@ -191,7 +192,7 @@ class RedisCreateSlots:
         key: str,
         limit: int,
         holder_ttl: float,
-        max_poll: float = 0.1,
+        max_poll: float = 1.0,
         linger: float = 0.02,
     ) -> None:
         self._redis = redis
@@ -413,7 +414,7 @@ class RedisPacer:
         *,
         namespace: str,
         creates_per_minute: int | None = None,
-        pause_check: float = 0.1,
+        pause_check: float = 0.5,
     ) -> None:
         self._redis = redis
         self._next_slot_key = f"{namespace}:next_create"

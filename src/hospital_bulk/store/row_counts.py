@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from sqlalchemy import Connection, case, func, insert, literal, select, update
+from sqlalchemy import Connection, bindparam, case, func, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from hospital_bulk.jobs.states import RowStatus
@@ -53,22 +53,20 @@ def add_chunks(session: Session | Connection, job_id: str, chunks: Collection[in
 
 
 def recount(
-    session: Session | Connection,
-    job_id: str,
-    *,
-    chunks: Collection[int] | None = None,
-    rows: Collection[int] | None = None,
+    session: Session | Connection, job_id: str, *, chunks: Collection[int] | None = None
 ) -> None:
-    """Recount the chunks given, the chunks holding `rows`, or (with neither) the whole job."""
+    """Recount the chunks given, or (without `chunks`) the whole job."""
     statement = update(_counts).where(_counts.c.job_id == job_id)
     if chunks is not None:
         statement = statement.where(_counts.c.chunk.in_(list(chunks)))
-    elif rows is not None:
-        touched = select(_rows.c.chunk).where(_rows.c.job_id == job_id, _rows.c.row.in_(list(rows)))
-        statement = statement.where(_counts.c.chunk.in_(touched))
     session.execute(
         statement.values({column: _count_of(status) for status, column in _COLUMNS.items()})
     )
+
+
+def recount_rows(session: Session | Connection, job_id: str, rows: Collection[int]) -> None:
+    """Recount the chunks that contain `rows`, the rows an outcome write changed."""
+    session.execute(_RECOUNT_ROWS, {"b_job_id": job_id, "b_rows": list(rows)})
 
 
 def mark_activated(session: Session | Connection, job_id: str) -> None:
@@ -108,3 +106,19 @@ def _count_of(status: RowStatus) -> object:
         .scalar_subquery()
     )
 
+
+
+# Built once, like the outcome write in the repository, because it runs with every one.
+_RECOUNT_ROWS = (
+    update(_counts)
+    .where(
+        _counts.c.job_id == bindparam("b_job_id"),
+        _counts.c.chunk.in_(
+            select(_rows.c.chunk).where(
+                _rows.c.job_id == bindparam("b_job_id"),
+                _rows.c.row.in_(bindparam("b_rows", expanding=True)),
+            )
+        ),
+    )
+    .values({column: _count_of(status) for status, column in _COLUMNS.items()})
+)
