@@ -16,7 +16,12 @@ import redis
 import redis.asyncio as aioredis
 
 from hospital_bulk.config import Settings
-from hospital_bulk.directory.shared_limits import RedisCreateSlots, RedisPacer, limits_namespace
+from hospital_bulk.directory.shared_limits import (
+    MAX_REDIS_CONNECTIONS,
+    RedisCreateSlots,
+    RedisPacer,
+    limits_namespace,
+)
 from hospital_bulk.workers.celery_app import create_celery_app
 from hospital_bulk.workers.tasks import WorkerRuntime
 
@@ -451,3 +456,33 @@ def test_worker_task_returns_spare_slots(migrated_database: str, redis_url: str)
         observer.close()
 
     assert held_after_task == 0
+
+
+def test_slots_bound_redis_connections(redis_url: str) -> None:
+    """Fifty coroutines that take slots at once share a few Redis connections."""
+    settings = Settings(broker_url=redis_url, directory_url="http://127.0.0.1:9", concurrency=50)
+
+    async def scenario() -> int:
+        observer = aioredis.Redis.from_url(redis_url)
+        before = (await observer.info("clients"))["connected_clients"]
+        slots = RedisCreateSlots.from_settings(settings)
+        entered = asyncio.Event()
+        count = 0
+
+        async def create() -> None:
+            nonlocal count
+            async with slots:
+                count += 1
+                if count == 50:
+                    entered.set()
+                await entered.wait()
+
+        creates = asyncio.gather(*(create() for _ in range(50)))
+        await asyncio.wait_for(entered.wait(), WAKE_TIMEOUT)
+        opened = (await observer.info("clients"))["connected_clients"] - before
+        await creates
+        await slots.aclose()
+        await observer.aclose()
+        return opened
+
+    assert asyncio.run(scenario()) <= MAX_REDIS_CONNECTIONS

@@ -225,7 +225,7 @@ class RedisCreateSlots:
     def from_settings(cls, settings: Settings) -> RedisCreateSlots:
         """Build the slots for the settings' Directory, sized by `HOSPITAL_BULK_CONCURRENCY`."""
         return cls(
-            aioredis.Redis.from_url(limits_redis_url(settings)),
+            _bounded_client(limits_redis_url(settings)),
             key=f"{limits_namespace(settings)}:create_slots",
             limit=settings.concurrency,
             holder_ttl=holder_ttl(settings),
@@ -377,6 +377,18 @@ class RedisCreateSlots:
                 )
 
 
+#: Redis connections of one process's slots or pacer. Each call takes well under a
+#: millisecond, so a few connections serve every create. An unbounded pool would open one
+#: per coroutine that starts at once: 50 connections at the start of a chunk, in every process.
+MAX_REDIS_CONNECTIONS = 4
+
+
+def _bounded_client(url: str) -> aioredis.Redis:
+    """Build an asyncio Redis client whose calls wait for one of a few connections."""
+    pool = aioredis.BlockingConnectionPool.from_url(url, max_connections=MAX_REDIS_CONNECTIONS)
+    return aioredis.Redis.from_pool(pool)
+
+
 def _blocking_client(redis: aioredis.Redis, *, read_timeout: float) -> aioredis.Redis:
     """Build a one-connection client on `redis`'s server and database, for blocking commands.
 
@@ -434,7 +446,7 @@ class RedisPacer:
     def from_settings(cls, settings: Settings) -> RedisPacer:
         """Build the pacer for the settings' Directory and creates-per-minute cap."""
         return cls(
-            aioredis.Redis.from_url(limits_redis_url(settings)),
+            _bounded_client(limits_redis_url(settings)),
             namespace=limits_namespace(settings),
             creates_per_minute=settings.directory_creates_per_minute,
         )
