@@ -107,7 +107,6 @@ def _count_of(status: RowStatus) -> object:
     )
 
 
-
 # Built once, like the outcome write in the repository, because it runs with every one.
 _RECOUNT_ROWS = (
     update(_counts)
