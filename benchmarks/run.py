@@ -497,7 +497,7 @@ def main() -> None:
     parser.add_argument(
         "--chunk-size",
         type=int,
-        help="HOSPITAL_BULK_CHUNK_SIZE for the distributed shape; the service's default when unset.",
+        help="Rows per chunk (HOSPITAL_BULK_CHUNK_SIZE) in the distributed shape. Default: the service's.",
     )
     parser.add_argument(
         "--output", default=str(ROOT / "BENCHMARKS.md"), help="Results page, or - for stdout."

@@ -1,9 +1,10 @@
 """Measure the memory of the embedded service process around one upload.
 
-Starts the bundled Directory with a create latency of 60 s, so that no create finishes
-during the measurement, starts `hospital-bulk serve` in the embedded shape, uploads a generated file of ROWS rows, then
-reads the job's default status page (up to 10,000 rows) three times. Prints the process's
-resident memory (VmRSS) and its peak (VmHWM), in MB, after each step.
+The bundled Directory gets a create latency of 60 s, so no create finishes during the
+measurement. The probe starts `hospital-bulk serve` in the embedded shape, uploads a
+generated file of ROWS rows, then reads the job's default status page (up to 10,000
+rows) three times. After each step it prints the process's resident memory (VmRSS) and
+its peak (VmHWM), in MB.
 
 Usage:
     .venv/bin/python benchmarks/upload_memory.py ROWS [NAME=VALUE ...]

@@ -430,9 +430,8 @@ def test_limits_redis_url_beside_rabbitmq() -> None:
 def test_worker_task_returns_spare_slots(migrated_database: str, redis_url: str) -> None:
     """A slot a task kept as a spare is free in Redis as soon as the task ends.
 
-    The worker's event loop stops between tasks. A spare still waiting there for its
-    delayed release would stay taken until its holder TTL ran out, so the chunks of
-    other processes would get fewer slots.
+    The worker's event loop stops between tasks, so a spare left for the delayed release
+    would stay taken until its holder TTL ran out.
     """
     settings = Settings(
         database_url=migrated_database,

@@ -180,8 +180,8 @@ class RedisCreateSlots:
         holder_ttl: seconds a token lives without renewal.
         max_poll: maximum seconds the fetcher blocks before it tries again without a
             wake-up. Slots that free by expiry push no marker, so this is how late they
-            are noticed. Every release pushes one, so a longer wait costs no throughput,
-            and each try costs every waiting process two Redis calls.
+            are noticed. Every release pushes a marker, so a longer wait delays only those
+            slots, while each try costs two Redis calls in every waiting process.
         linger: seconds a spare token stays with this process before it goes back.
     """
 
@@ -377,9 +377,8 @@ class RedisCreateSlots:
                 )
 
 
-#: Redis connections of one process's slots or pacer. Each call takes well under a
-#: millisecond, so a few connections serve every create. An unbounded pool would open one
-#: per coroutine that starts at once: 50 connections at the start of a chunk, in every process.
+#: Maximum Redis connections of one process's slots or pacer. A few serve every create,
+#: where an unbounded pool opens one per coroutine that starts at once (50 per chunk).
 MAX_REDIS_CONNECTIONS = 4
 
 

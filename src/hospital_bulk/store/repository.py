@@ -48,8 +48,8 @@ _PENDING = RowStatus.PENDING.value
 _FAILED = RowStatus.FAILED.value
 
 _rows_table = RowRecord.__table__
-# Built once: building this statement and the recount per call doubled the CPU time of
-# a write of 8 outcomes to PostgreSQL (2.1 ms, against 1.1 ms built once).
+# Built once: building this statement and the recount on every call doubled the CPU time
+# of a write of 8 outcomes to PostgreSQL (2.1 ms against 1.1 ms, 1,000 writes in a loop).
 _RECORD_OUTCOME = (
     update(_rows_table)
     .where(_rows_table.c.job_id == bindparam("b_job_id"), _rows_table.c.row == bindparam("b_row"))
