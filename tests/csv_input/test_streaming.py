@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import re
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hospital_bulk.csv_input import CsvFileError, open_hospital_csv, read_hospital_csv
+from hospital_bulk.csv_input.decoding import open_csv_text, split_lines
 from hospital_bulk.csv_input.dialect import parse_records
 from tests.csv_input.helpers import csv_bytes
 
@@ -72,17 +75,91 @@ line_text = st.text(alphabet=st.sampled_from('ab,"\r\n '), max_size=40)
 
 
 @settings(max_examples=500, deadline=None)
-@given(line_text, st.integers(min_value=0, max_value=40))
-def test_parse_records_splits_like_stringio(text: str, start: int) -> None:
+@given(line_text)
+def test_parse_records_splits_like_stringio(text: str) -> None:
     """Records and csv errors match the csv module reading io.StringIO(newline="")."""
-    start = min(start, len(text))
-    expected_reader = csv.reader(io.StringIO(text[start:], newline=""), strict=True)
+    expected_reader = csv.reader(io.StringIO(text, newline=""), strict=True)
 
     try:
         expected = list(expected_reader)
     except csv.Error as error:
         with pytest.raises(csv.Error, match=re.escape(str(error))):
-            list(parse_records(text, ",", start=start))
+            list(parse_records(split_lines(text), ","))
         return
 
-    assert list(parse_records(text, ",", start=start)) == expected
+    assert list(parse_records(split_lines(text), ",")) == expected
+
+
+# TextIOWrapper decodes 8,192 bytes at a time, so a line break or a character of several
+# bytes can straddle two of its reads. The padding moves the text across that edge.
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(min_value=8_150, max_value=8_200),
+    st.text(alphabet=st.sampled_from('aé,"\r\n \u20ac'), max_size=60),
+    st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "utf-32"]),
+)
+def test_streamed_lines_match_split_lines(padding: int, tail: str, encoding: str) -> None:
+    """A file read as a stream splits into the lines that the decoded text splits into."""
+    text = "x" * padding + tail
+    streamed = open_csv_text(io.BytesIO(text.encode(encoding)), filename="h.csv")
+
+    assert streamed.encoding == encoding
+    assert list(streamed.lines()) == list(split_lines(text))
+
+
+def test_open_file_rows_match_bytes(tmp_path: Path) -> None:
+    """An open file reads like its bytes, pass after pass, and stays open."""
+    data = csv_bytes("name,address,phone", "A,1 Main St,555", '"B, Inc","2\nMain St",', "")
+    path = tmp_path / "h.csv"
+    path.write_bytes(data)
+
+    with path.open("rb") as file:
+        hospital_csv = open_hospital_csv(file, filename="h.csv")
+        passes = [list(hospital_csv.rows()), list(hospital_csv.rows())]
+        assert not file.closed
+
+    assert passes[0] == passes[1] == read_hospital_csv(data, filename="h.csv").rows
+    assert [(row.name, row.address) for row in passes[0]] == [
+        ("A", "1 Main St"),
+        ("B, Inc", "2\nMain St"),
+    ]
+
+
+def test_unfinished_pass_leaves_file_open(tmp_path: Path) -> None:
+    """A pass dropped halfway, as when a row error stops an upload, keeps the file usable."""
+    path = tmp_path / "h.csv"
+    path.write_bytes(csv_bytes("name,address", "A,1 St", "B,2 St"))
+
+    with path.open("rb") as file:
+        hospital_csv = open_hospital_csv(file, filename="h.csv")
+        rows = hospital_csv.rows()
+        next(rows)
+        rows.close()
+        del rows
+        gc.collect()
+
+        assert not file.closed
+        assert [row.name for row in hospital_csv.rows()] == ["A", "B"]
+
+
+@pytest.mark.parametrize(
+    ("data", "encoding"),
+    [
+        pytest.param("name,address\nCafé,1 Rue\n".encode("cp1252"), "cp1252", id="cp1252"),
+        pytest.param(b"name,address\nA,1 St\x00\n", None, id="nul-byte"),
+        pytest.param(b"%PDF-name,address\nA,1 St\n", None, id="ascii-pdf"),
+    ],
+)
+def test_unclean_text_read_whole(data: bytes, encoding: str | None) -> None:
+    """Legacy encodings are guessed from the whole file, and NULs and binary files rejected."""
+    if encoding is None:
+        with pytest.raises(CsvFileError) as error:
+            open_csv_text(io.BytesIO(data), filename="h.csv")
+        assert error.value.status_code == 415
+        return
+
+    text = open_csv_text(io.BytesIO(data), filename="h.csv")
+
+    assert text.encoding == encoding
+    assert text.warning is not None
+    assert "".join(text.lines()) == data.decode(encoding)

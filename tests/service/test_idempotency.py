@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -61,7 +62,10 @@ def test_key_in_use_is_409(api: str, tmp_path: Path) -> None:
     key, data = str(uuid.uuid4()), csv_rows(3)
     repository = JobRepository(create_store_engine(f"sqlite:///{tmp_path / 'jobs.sqlite3'}"))
     repository.idempotency.reserve(
-        owner="", key=key, fingerprint=fingerprint(Upload(filename="x.csv", data=data)), now=utcnow()
+        owner="",
+        key=key,
+        fingerprint=fingerprint(Upload(filename="x.csv", file=io.BytesIO(data))),
+        now=utcnow(),
     )
 
     racing = upload(api, data, key=key)

@@ -1,12 +1,13 @@
 """Read and check an uploaded CSV file of hospitals, without creating anything.
 
-`read_hospital_csv` decodes the bytes, detects the delimiter and the columns, and
-returns a `CsvReport` whose rows are `HospitalRow` values, each valid or carrying
-errors. A file that cannot be loaded at all raises `CsvFileError`.
+`read_hospital_csv` decodes the bytes or the binary file, detects the delimiter and the
+columns, and returns a `CsvReport` whose rows are `HospitalRow` values, each valid or
+carrying errors. A file that cannot be loaded at all raises `CsvFileError`.
 
 `open_hospital_csv` does the same in two steps, for callers that store rows as they come:
 it returns a `HospitalCsv` once the header line is resolved, and `HospitalCsv.rows()`
-yields the rows one at a time. `read_hospital_csv` collects those rows into its report.
+reads the file again and yields the rows one at a time, without holding its text.
+`read_hospital_csv` collects those rows into its report.
 
 Row numbers: `row` is the 1-based number of the record after the header line, counting
 blank records, which are skipped. Row 1 is the first record after the header, so row N

@@ -13,13 +13,20 @@ The attempts, in order:
    encoding reads almost as well, in which case the file is rejected with status 415.
 
 Steps 4 and 5 are guesses, so their result carries a warning that names the encoding.
+
+`open_csv_text` reads a file object instead of bytes. A file that decodes cleanly by step 1
+or 3, as nearly every export does, is checked in one pass and then read as a stream, so
+its text is never held whole in memory. Any other file is read whole and decoded as above.
 """
 
 from __future__ import annotations
 
 import codecs
+import io
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from charset_normalizer import from_bytes
 
@@ -29,7 +36,7 @@ from hospital_bulk.csv_input.errors import (
     CsvFileError,
 )
 
-__all__ = ["DecodedText", "decode_csv_bytes"]
+__all__ = ["CsvText", "DecodedText", "decode_csv_bytes", "open_csv_text", "split_lines"]
 
 SAVE_AS_CSV_FIX = (
     'Open the sheet in Excel or another spreadsheet program, save it as "CSV UTF-8 '
@@ -53,6 +60,14 @@ _BYTE_ORDER_MARKS = (
 _MIN_CHAOS_MARGIN = 0.05
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+# One line with its line break, or the last line when the text does not end in a break.
+# It never matches the empty string, so the lines join back into the text.
+_LINE_WITH_BREAK = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+
+#: Bytes read at a time while a file is checked or hashed.
+READ_SIZE = 1024 * 1024
+# Bytes read for the first checks: the maximum length of a binary signature or a byte order mark.
+_HEAD_SIZE = 8
 
 _BINARY_SIGNATURES = (
     (b"PK\x03\x04", "a ZIP archive, such as an Excel workbook (.xlsx)"),
@@ -74,6 +89,94 @@ class DecodedText:
     text: str
     encoding: str
     warning: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CsvText:
+    """The text of a file, read again from its start by each call of `lines()`.
+
+    Attributes:
+        encoding: The codec name the file was decoded with, as in `DecodedText`.
+        warning: A message when the encoding was guessed, or None.
+    """
+
+    encoding: str
+    warning: str | None
+    _open_lines: Callable[[], Iterator[str]]
+
+    def lines(self) -> Iterator[str]:
+        """Yield the lines of the text from its start, each with its line break.
+
+        Lines end at CR, LF or CRLF only, as io.StringIO(newline="") splits them, so that
+        the csv module keeps line breaks inside quoted cells.
+        """
+        return self._open_lines()
+
+
+def split_lines(text: str) -> Iterator[str]:
+    """Yield the lines of `text` with their breaks, split as `CsvText.lines()` splits them."""
+    # A StringIO would copy the text into 4 bytes per character before its first line.
+    for line in _LINE_WITH_BREAK.finditer(text):
+        yield line.group()
+
+
+def open_csv_text(file: BinaryIO, *, filename: str) -> CsvText:
+    """Decode the seekable binary `file` by the attempts listed in the module docstring.
+
+    Raises:
+        CsvFileError: As `decode_csv_bytes` raises it.
+    """
+    file.seek(0)
+    head = file.read(_HEAD_SIZE)
+    mark, codec, encoding = b"", "utf-8", "utf-8"
+    for candidate, candidate_codec, candidate_encoding in _BYTE_ORDER_MARKS:
+        if head.startswith(candidate):
+            mark, codec, encoding = candidate, candidate_codec, candidate_encoding
+            break
+    if mark or not _binary_signature(head):
+        file.seek(len(mark))
+        if _decodes_cleanly(file, codec):
+            return CsvText(encoding, None, lambda: _stream_lines(file, len(mark), codec))
+
+    # Binary, not clean text in its encoding, or in a legacy encoding: the whole-file
+    # checks give the error, or the guess that needs the whole file.
+    # NOTE: so a file in a legacy encoding is held whole in memory while it is read.
+    file.seek(0)
+    decoded = decode_csv_bytes(file.read(), filename=filename)
+    text = decoded.text
+    return CsvText(decoded.encoding, decoded.warning, lambda: split_lines(text))
+
+
+def _decodes_cleanly(file: BinaryIO, codec: str) -> bool:
+    """Return whether the rest of `file` decodes strictly with `codec` to text with no NUL."""
+    decoder = codecs.getincrementaldecoder(codec)(errors="strict")
+    try:
+        while chunk := file.read(READ_SIZE):
+            if "\x00" in decoder.decode(chunk):
+                return False
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _stream_lines(file: BinaryIO, start: int, codec: str) -> Iterator[str]:
+    file.seek(start)
+    # newline="" splits lines on CR, LF and CRLF and leaves the breaks in them.
+    text = io.TextIOWrapper(file, encoding=codec, errors="strict", newline="")  # type: ignore[arg-type]
+    try:
+        first = True
+        for line in text:
+            if first:
+                # A second mark is left when a tool adds one to text that already has one.
+                line = line.removeprefix("\ufeff")
+                first = False
+                if not line:
+                    continue
+            yield line
+    finally:
+        # Detached, the wrapper leaves the file open for the next pass.
+        text.detach()
 
 
 def decode_csv_bytes(data: bytes, *, filename: str) -> DecodedText:
@@ -126,16 +229,24 @@ def _decode_after_byte_order_mark(data: bytes, mark: bytes, codec: str, *, filen
     return text
 
 
-def _reject_binary(data: bytes, *, filename: str) -> None:
+def _binary_signature(data: bytes) -> str | None:
+    """Return the description of the binary format that `data` starts with, or None."""
     for signature, description in _BINARY_SIGNATURES:
         if data.startswith(signature):
-            raise CsvFileError(
-                filename=filename,
-                title="Not a CSV file",
-                detail=f"The file is {description}, not CSV text.",
-                fix=SAVE_AS_CSV_FIX,
-                status_code=STATUS_UNSUPPORTED_MEDIA_TYPE,
-            )
+            return description
+    return None
+
+
+def _reject_binary(data: bytes, *, filename: str) -> None:
+    description = _binary_signature(data)
+    if description is not None:
+        raise CsvFileError(
+            filename=filename,
+            title="Not a CSV file",
+            detail=f"The file is {description}, not CSV text.",
+            fix=SAVE_AS_CSV_FIX,
+            status_code=STATUS_UNSUPPORTED_MEDIA_TYPE,
+        )
 
     nul_offset = data.find(b"\x00")
     if nul_offset >= 0:

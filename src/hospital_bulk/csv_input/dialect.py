@@ -7,8 +7,7 @@ delimiter, line breaks and doubled quotes (""). Lines may end in CRLF, LF or CR.
 from __future__ import annotations
 
 import csv
-import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 from hospital_bulk.csv_input.columns import count_known_columns
 
@@ -17,37 +16,28 @@ __all__ = ["DELIMITERS", "detect_delimiter", "find_header_line", "parse_records"
 # In order of preference when two delimiters split the header equally well.
 DELIMITERS = (",", ";", "\t", "|")
 
-# The csv module rejects cells longer than 131,072 characters by default. Here the whole
-# file is already in memory, so a longer cell costs little more, and exports can have
-# such cells (long notes, map geometry). The limit is global to the process, so it is
-# only ever raised, to 2**31 - 1, the largest value that fits the C long of every platform.
+# The csv module rejects cells longer than 131,072 characters by default. Exports can have
+# longer cells (long notes, map geometry), and the upload's size limit bounds a cell
+# anyway. The limit is global to the process, so it is only ever raised, to 2**31 - 1,
+# the largest value that fits the C long of every platform.
 _FIELD_SIZE_LIMIT = 2**31 - 1
 if csv.field_size_limit() < _FIELD_SIZE_LIMIT:
     csv.field_size_limit(_FIELD_SIZE_LIMIT)
 
 _BLANK_LINE_CHARACTERS = "".join(DELIMITERS) + '"'
-# One line and its line break. A StringIO would find the first line as well, but it
-# copies the whole text first.
-_LINE = re.compile(r"([^\r\n]*)(?:\r\n|\r|\n|\Z)")
-# One line with its line break, or the last line when the text does not end in a break.
-# It never matches the empty string, so the lines join back into the text.
-_LINE_WITH_BREAK = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
 
 
-def find_header_line(text: str) -> tuple[int, str] | None:
-    """Return the offset and text of the first line that is not blank, or None.
+def find_header_line(lines: Iterable[str]) -> tuple[int, str] | None:
+    """Return the index and text of the first line that is not blank, or None.
 
     A line is blank when it contains only whitespace, quotes and delimiters, as the empty
-    rows that spreadsheets export do (",,,"). The returned text has no line break.
+    rows that spreadsheets export do (",,,"). `lines` keep their line breaks, as
+    `CsvText.lines()` yields them; the returned text has none.
     """
-    offset = 0
-    while offset < len(text):
-        # Matches to the end of the line, so this never loops without moving on.
-        line = _LINE.match(text, offset)
-        assert line is not None
-        if not _is_blank_line(line.group(1)):
-            return offset, line.group(1)
-        offset = line.end()
+    for index, line in enumerate(lines):
+        line = line.rstrip("\r\n")
+        if not _is_blank_line(line):
+            return index, line
     return None
 
 
@@ -68,24 +58,16 @@ def detect_delimiter(header_line: str, column_mapping: Mapping[str, str] | None 
     return best_delimiter
 
 
-def parse_records(text: str, delimiter: str, *, start: int = 0) -> Iterator[list[str]]:
-    """Return an iterator over the records of `text` from offset `start`, each a list of cells.
+def parse_records(lines: Iterable[str], delimiter: str) -> Iterator[list[str]]:
+    """Return an iterator over the records of `lines`, each a list of cells.
+
+    `lines` keep their line breaks, so that quoted cells keep theirs.
 
     The iterator raises csv.Error on an unclosed quote or on text after a closing quote
     (strict=True). Without strict, the csv module would merge the rest of the file into
     the unclosed cell, or drop the quotes, without an error.
     """
-    return csv.reader(
-        _iter_lines(text, start), delimiter=delimiter, quotechar='"', doublequote=True, strict=True
-    )
-
-
-def _iter_lines(text: str, start: int) -> Iterator[str]:
-    # Lines keep their breaks, so that quoted cells keep theirs, and split on CR, LF and
-    # CRLF only, as io.StringIO(newline="") splits them. A StringIO would copy the text
-    # into 4 bytes per character before its first line.
-    for line in _LINE_WITH_BREAK.finditer(text, start):
-        yield line.group()
+    return csv.reader(lines, delimiter=delimiter, quotechar='"', doublequote=True, strict=True)
 
 
 def _split_line(line: str, delimiter: str) -> list[str]:

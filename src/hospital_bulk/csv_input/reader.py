@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import csv
+import io
+import itertools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import BinaryIO
 
 from hospital_bulk.csv_input.columns import ColumnLayout, resolve_columns
-from hospital_bulk.csv_input.decoding import decode_csv_bytes
+from hospital_bulk.csv_input.decoding import CsvText, open_csv_text
 from hospital_bulk.csv_input.dialect import detect_delimiter, find_header_line, parse_records
 from hospital_bulk.csv_input.errors import STATUS_TOO_LARGE, CsvFileError
 from hospital_bulk.csv_input.models import CsvReport, HospitalRow
@@ -25,9 +28,9 @@ _EXAMPLE_FIX = (
 class HospitalCsv:
     """A CSV file of hospitals whose header line was understood, with its rows not yet read.
 
-    `rows()` parses and checks the data rows one at a time, so a caller that stores each
-    row as it comes keeps only one row of the file in memory. The decoded text of the
-    whole file stays in memory.
+    `rows()` decodes, parses and checks the data rows one at a time from the file, so a
+    caller that stores each row as it comes keeps only one row of the file in memory
+    (see `open_csv_text` for the files that are read whole).
 
     Attributes:
         filename: The name of the file, as given by the caller.
@@ -36,8 +39,8 @@ class HospitalCsv:
         layout: The columns of the fields, resolved from the header line.
         warnings: Messages about the whole file, such as ignored columns or a guessed
             encoding.
-        text: The decoded text of the file.
-        header_offset: The offset in `text` of the header line.
+        text: The text of the file.
+        header_line: The index in `text.lines()` of the header line.
         max_rows: The maximum number of data rows, or None for no limit.
         reject_duplicates: If True, a row that repeats an earlier row gets an error
             instead of a warning.
@@ -48,8 +51,8 @@ class HospitalCsv:
     delimiter: str
     layout: ColumnLayout
     warnings: list[str]
-    text: str = field(repr=False)
-    header_offset: int
+    text: CsvText = field(repr=False)
+    header_line: int
     max_rows: int | None
     reject_duplicates: bool
 
@@ -78,10 +81,7 @@ class HospitalCsv:
                 have been yielded by then, so a caller that stores rows as they come
                 must discard them.
         """
-        records = _number_records(
-            parse_records(self.text, self.delimiter, start=self.header_offset),
-            filename=self.filename,
-        )
+        records = _records_from_header(self.text, self.header_line, self.delimiter, self.filename)
         next(records)  # The header line, resolved already.
         builder = RowBuilder(
             self.layout, delimiter=self.delimiter, reject_duplicates=self.reject_duplicates
@@ -106,7 +106,7 @@ class HospitalCsv:
 
 
 def open_hospital_csv(
-    data: bytes,
+    data: bytes | BinaryIO,
     *,
     filename: str,
     column_mapping: Mapping[str, str] | None = None,
@@ -119,7 +119,8 @@ def open_hospital_csv(
     Problems found later, in the rows, raise from `HospitalCsv.rows()`.
 
     Args:
-        data: The bytes of the file, as uploaded.
+        data: The bytes of the file, as uploaded, or a seekable binary file of them. A
+            file must stay open while `HospitalCsv.rows()` reads it.
         filename: The name of the file, used in every message.
         column_mapping: The source header of some fields, such as
             {"name": "Nom", "address": "Adresse"}. It overrides header detection for the
@@ -137,8 +138,9 @@ def open_hospital_csv(
     if max_rows is not None and max_rows < 1:
         raise ValueError(f"max_rows must be at least 1 or None, not {max_rows}")
 
-    decoded = decode_csv_bytes(data, filename=filename)
-    header_line = find_header_line(decoded.text)
+    file = io.BytesIO(data) if isinstance(data, bytes) else data
+    text = open_csv_text(file, filename=filename)
+    header_line = find_header_line(text.lines())
     if header_line is None:
         raise CsvFileError(
             filename=filename,
@@ -147,31 +149,30 @@ def open_hospital_csv(
             fix=_EXAMPLE_FIX,
         )
 
-    offset, line = header_line
+    index, line = header_line
     delimiter = detect_delimiter(line, column_mapping)
-    records = _number_records(
-        parse_records(decoded.text, delimiter, start=offset), filename=filename
-    )
+    records = _records_from_header(text, index, delimiter, filename)
     _, header = next(records)
+    records.close()
     layout = resolve_columns(header, filename=filename, column_mapping=column_mapping)
 
-    warnings = [decoded.warning] if decoded.warning else []
+    warnings = [text.warning] if text.warning else []
     warnings.extend(layout.warnings())
     return HospitalCsv(
         filename=filename,
-        encoding=decoded.encoding,
+        encoding=text.encoding,
         delimiter=delimiter,
         layout=layout,
         warnings=warnings,
-        text=decoded.text,
-        header_offset=offset,
+        text=text,
+        header_line=index,
         max_rows=max_rows,
         reject_duplicates=reject_duplicates,
     )
 
 
 def read_hospital_csv(
-    data: bytes,
+    data: bytes | BinaryIO,
     *,
     filename: str,
     column_mapping: Mapping[str, str] | None = None,
@@ -217,6 +218,13 @@ def _too_many_rows_error(row: int, max_rows: int, *, filename: str) -> CsvFileEr
         row=row,
         status_code=STATUS_TOO_LARGE,
     )
+
+
+def _records_from_header(
+    text: CsvText, header_line: int, delimiter: str, filename: str
+) -> Iterator[tuple[int, list[str]]]:
+    lines = itertools.islice(text.lines(), header_line, None)
+    return _number_records(parse_records(lines, delimiter), filename=filename)
 
 
 def _number_records(

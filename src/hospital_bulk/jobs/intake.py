@@ -8,9 +8,11 @@ import json
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from hospital_bulk.config import Settings
 from hospital_bulk.csv_input import CsvReport, HospitalCsv, HospitalRow, open_hospital_csv
+from hospital_bulk.csv_input.decoding import READ_SIZE
 from hospital_bulk.errors import UploadRejected
 from hospital_bulk.jobs.backend import JobBackend
 from hospital_bulk.jobs.models import Job, NewJob, NewRow
@@ -19,16 +21,29 @@ from hospital_bulk.store.repository import JobRepository, utcnow
 
 @dataclass(frozen=True, slots=True)
 class Upload:
+    """An uploaded file and the request's options.
+
+    `file` is a seekable binary file that stays open until the upload is accepted, such
+    as the spooled file of a multipart form. It is read in pieces, so a large upload is
+    never held whole in memory.
+    """
+
     filename: str
-    data: bytes
+    file: BinaryIO
     owner: str = ""
     idempotency_key: str | None = None
     column_mapping: Mapping[str, str] | None = None
 
 
 def fingerprint(upload: Upload) -> str:
-    """SHA-256 of the file bytes and the options that change what the job does."""
-    digest = hashlib.sha256(upload.data)
+    """SHA-256 of the file bytes and the options that change what the job does.
+
+    It reads the file from its start and blocks, so call it off the event loop.
+    """
+    digest = hashlib.sha256()
+    upload.file.seek(0)
+    while chunk := upload.file.read(READ_SIZE):
+        digest.update(chunk)
     options = {"column_mapping": dict(upload.column_mapping or {})}
     digest.update(json.dumps(options, sort_keys=True).encode())
     return digest.hexdigest()
@@ -54,7 +69,7 @@ async def accept_upload(
             fix="Send a unique value, such as a UUID, in the Idempotency-Key header.",
             status_code=400,
         )
-    upload_fingerprint = fingerprint(upload)
+    upload_fingerprint = await asyncio.to_thread(fingerprint, upload)
     if upload.idempotency_key is not None:
         reservation = await asyncio.to_thread(
             repository.idempotency.reserve,
@@ -85,7 +100,7 @@ async def _store_job(
 ) -> Job:
     hospital_csv = await asyncio.to_thread(
         open_hospital_csv,
-        upload.data,
+        upload.file,
         filename=upload.filename,
         column_mapping=upload.column_mapping,
         max_rows=settings.max_rows,

@@ -48,7 +48,7 @@ async def upload_hospitals(
     """
     upload = Upload(
         filename=file.filename or "upload.csv",
-        data=await file.read(),
+        file=file.file,
         owner=owner,
         idempotency_key=idempotency_key,
         column_mapping=parse_column_mapping(column_mapping),
@@ -145,7 +145,7 @@ async def resubmit_failed_rows(
     if file is not None:
         corrections = await asyncio.to_thread(
             read_hospital_csv,
-            await file.read(),
+            file.file,
             filename=file.filename or "corrections.csv",
             max_rows=services.settings.max_rows,
         )

@@ -40,7 +40,7 @@ async def validate_hospitals_file(
     settings = services.settings
     report = await asyncio.to_thread(
         read_hospital_csv,
-        await file.read(),
+        file.file,
         filename=file.filename or "upload.csv",
         column_mapping=parse_column_mapping(column_mapping),
         max_rows=settings.max_rows,
