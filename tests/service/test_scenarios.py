@@ -133,3 +133,32 @@ def test_status_pages_filtered_rows(api: str) -> None:
     assert failed["hospitals_page"]["total"] == 1
     assert failed["hospitals_page"]["next_offset"] is None
     assert [row["row"] for row in failed["hospitals"]] == [2]
+
+
+def test_status_page_streams_across_batches(api: str) -> None:
+    """A page longer than one read of the store holds each row once, in order."""
+    import httpx
+    import orjson
+
+    from hospital_bulk.api.routes.status import PAGE_BATCH
+
+    rows = 3 * PAGE_BATCH + 17
+    lines = ["name,address"] + [
+        f"{'' if row % 3 == 0 else f'Stream {row}'},{row} Page St" for row in range(1, rows + 1)
+    ]
+    final = run_job(api, ("\n".join(lines) + "\n").encode())
+    url = f"{api}/api/v1/hospitals/status/{final['job_id']}"
+
+    page = httpx.get(url, params={"offset": 7, "limit": 2 * PAGE_BATCH + 3})
+    failed = httpx.get(url, params={"status": "failed", "offset": 2, "limit": rows})
+
+    assert page.status_code == failed.status_code == 200
+    result = orjson.loads(page.content)["result"]
+    assert [row["row"] for row in result["hospitals"]] == list(range(8, 2 * PAGE_BATCH + 11))
+    assert result["hospitals_page"]["next_offset"] == 2 * PAGE_BATCH + 10
+    failed_result = orjson.loads(failed.content)["result"]
+    expected_failed = list(range(3, rows + 1, 3))[2:]
+    assert [row["row"] for row in failed_result["hospitals"]] == expected_failed
+    assert failed_result["hospitals_page"]["total"] == rows // 3
+    assert failed_result["hospitals_page"]["next_offset"] is None
+    assert {row["status"] for row in failed_result["hospitals"]} == {"failed"}

@@ -58,12 +58,12 @@ def check_rows_round_trip(repository: JobRepository) -> None:
     ]
     assert repository.row_progress(job.id) == {RowStatus.PENDING: 3, RowStatus.FAILED: 1}
 
-    page, count = repository.row_outcomes_json(job.id, offset=1, limit=2)
-    assert count == 2
+    page, count, last_row = repository.row_outcomes_json(job.id, offset=1, limit=2)
+    assert (count, last_row) == (2, 3)
     assert [item["row"] for item in orjson.loads(page)] == [2, 3]
     assert orjson.loads(page)[0]["name"] == AWKWARD
 
-    failed, count = repository.row_outcomes_json(job.id, statuses=[RowStatus.FAILED])
+    failed, count, _ = repository.row_outcomes_json(job.id, statuses=[RowStatus.FAILED])
     assert count == 1
     assert orjson.loads(failed) == [
         {
@@ -76,8 +76,12 @@ def check_rows_round_trip(repository: JobRepository) -> None:
         }
     ]
 
-    empty, count = repository.row_outcomes_json(job.id, offset=10)
-    assert (empty, count) == (b"[]", 0)
+    empty = repository.row_outcomes_json(job.id, offset=10)
+    assert empty == (b"[]", 0, None)
+
+    after, count, last_row = repository.row_outcomes_json(job.id, after_row=2, limit=1)
+    assert (count, last_row) == (1, 3)
+    assert [item["row"] for item in orjson.loads(after)] == [3]
 
 
 def check_page_order(repository: JobRepository) -> None:
@@ -90,9 +94,9 @@ def check_page_order(repository: JobRepository) -> None:
         job.id, [RowOutcome(row, RowStatus.CREATED, hospital_id=row) for row in range(3000, 0, -3)]
     )
 
-    page, count = repository.row_outcomes_json(job.id, offset=5, limit=2000)
+    page, count, last_row = repository.row_outcomes_json(job.id, offset=5, limit=2000)
 
-    assert count == 2000
+    assert (count, last_row) == (2000, 2005)
     assert [item["row"] for item in orjson.loads(page)] == list(range(6, 2006))
 
 

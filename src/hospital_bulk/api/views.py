@@ -33,8 +33,8 @@ def job_status_body(
     """Build the status response as JSON-ready data around a page of `returned` rows.
 
     The envelope goes through the pydantic model. The rows (up to thousands a poll) do not,
-    because the query that reads them fixes their shape: `hospitals` is the JSON array
-    from `row_outcomes_json`, wrapped in an `orjson.Fragment`.
+    because the query that reads them fixes their shape: `hospitals` is JSON built by
+    `row_outcomes_json`, wrapped in an `orjson.Fragment`.
     """
     envelope = _status_envelope(
         job, counts, offset=offset, limit=limit, returned=returned, status_filter=status_filter
@@ -42,6 +42,27 @@ def job_status_body(
     body = envelope.model_dump(mode="json")
     body["result"]["hospitals"] = hospitals
     return body
+
+
+def page_length(
+    job: Job,
+    counts: dict[RowStatus, int],
+    *,
+    offset: int,
+    limit: int,
+    status_filter: RowStatus | None = None,
+) -> int:
+    """Return how many rows the page from `offset` holds, by the counts of rows per status.
+
+    While a job runs, rows change status between the counts and the reading of the rows,
+    so a page filtered by status may then hold a few rows more or fewer than this.
+    """
+    return max(0, min(limit, _page_total(job, counts, status_filter) - offset))
+
+
+def _page_total(job: Job, counts: dict[RowStatus, int], status_filter: RowStatus | None) -> int:
+    # The page runs over the rows that match the filter, so its total counts only those.
+    return counts.get(status_filter, 0) if status_filter else job.total_rows
 
 
 def _status_envelope(
@@ -55,8 +76,7 @@ def _status_envelope(
 ) -> JobStatusResponse:
     created = counts.get(RowStatus.CREATED, 0) + counts.get(RowStatus.CREATED_AND_ACTIVATED, 0)
     end = offset + returned
-    # The page runs over the rows that match the filter, so its total counts only those.
-    page_total = counts.get(status_filter, 0) if status_filter else job.total_rows
+    page_total = _page_total(job, counts, status_filter)
     return JobStatusResponse(
         job_id=job.id,
         status=job.status,
