@@ -55,7 +55,7 @@ def page_length(
     """Return how many rows the page from `offset` holds, by the counts of rows per status.
 
     While a job runs, rows change status between the counts and the reading of the rows,
-    so a page filtered by status may then hold a few rows more or fewer than this.
+    so a page filtered by status may then hold fewer rows than this, never more.
     """
     return max(0, min(limit, _page_total(job, counts, status_filter) - offset))
 

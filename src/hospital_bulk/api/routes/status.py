@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -92,30 +93,28 @@ async def _stream_page(
     """Yield the status body with its page of rows read and sent `PAGE_BATCH` rows at a time.
 
     A page of 10,000 rows built whole was copied several times as one string on its way
-    out, and the allocator of the reading thread kept that memory after the response:
-    three such reads left the embedded service 10 to 18 MB larger
+    out, and the allocator of the reading thread kept that memory after the response.
+    Three such reads left the embedded service 10 to 18 MB larger
     (benchmarks/upload_memory.py).
-    NOTE: an error of the database after the first batch cuts the response short; the
-    client sees invalid JSON rather than a problem response.
+    NOTE: if the database fails after the first batch, the response ends early and the
+    client gets invalid JSON instead of a problem response.
     """
-    yield head + b"["
-    after_row, remaining, separator = 0, limit, b""
-    while remaining > 0:
-        batch = await asyncio.to_thread(
-            repository.row_outcomes_json,
-            job_id,
-            offset=offset if after_row == 0 else 0,
-            limit=min(PAGE_BATCH, remaining),
-            statuses=statuses,
-            after_row=after_row,
-        )
-        if batch.last_row is None:
-            break
-        # Each batch is a JSON array, so its items go into the page's array without brackets.
-        yield separator + batch.array[1:-1]
-        separator = b","
-        after_row, remaining = batch.last_row, remaining - batch.count
-    yield b"]" + tail
+    batches = repository.row_outcomes_json(
+        job_id, offset=offset, limit=limit, statuses=statuses, batch_rows=PAGE_BATCH
+    )
+    try:
+        yield head + b"["
+        separator = b""
+        while (batch := await asyncio.to_thread(next, batches, None)) is not None:
+            yield separator + batch
+            separator = b","
+        yield b"]" + tail
+    finally:
+        # Closing returns the connection to the pool when the client leaves early. If it
+        # left while a batch was being read, the generator is still running in its thread
+        # (ValueError), and it closes when that thread drops it.
+        with contextlib.suppress(ValueError):
+            await asyncio.to_thread(batches.close)
 
 
 @router.get("/jobs", response_model=list[JobSummary])
