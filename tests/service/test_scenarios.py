@@ -136,7 +136,7 @@ def test_status_pages_filtered_rows(api: str) -> None:
 
 
 def test_status_page_streams_across_batches(api: str) -> None:
-    """A page longer than one read of the store holds each row once, in order."""
+    """A page longer than one read of the store contains each row once, in order."""
     import httpx
     import orjson
 

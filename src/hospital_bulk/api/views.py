@@ -33,8 +33,8 @@ def job_status_body(
     """Build the status response as JSON-ready data around a page of `returned` rows.
 
     The envelope goes through the pydantic model. The rows (up to thousands a poll) do not,
-    because the query that reads them fixes their shape: `hospitals` is JSON built by
-    `row_outcomes_json`, wrapped in an `orjson.Fragment`.
+    because the query that reads them fixes their shape: `hospitals` is an `orjson.Fragment`,
+    which the status route fills with the JSON that `row_outcomes_json` builds.
     """
     envelope = _status_envelope(
         job, counts, offset=offset, limit=limit, returned=returned, status_filter=status_filter
