@@ -44,9 +44,9 @@ def _configure_sqlite(connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
-    # Each pooled connection has its own page cache (2 MB by default, and the pool keeps up
-    # to 15 connections), so a long upload or a few large status pages left the embedded
-    # service 5 to 9 MB larger than a small one (benchmarks/upload_memory.py). The OS
-    # caches the file's pages for all of them.
+    # Each pooled connection has its own page cache, 2 MB by default, and the pool keeps up
+    # to 15 connections. With the default, a long upload or a few large status pages left
+    # the embedded service 5 to 9 MB larger than a small one (benchmarks/upload_memory.py).
+    # The OS caches the file's pages for all connections.
     cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     cursor.close()
